@@ -1,0 +1,41 @@
+"""The verdict type every check returns, and how a lab's test turns it into pass/fail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CheckFailed(AssertionError):
+    """Raised by ``require``; the grader shows its message to the learner verbatim."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+
+def ok(message: str = "") -> Verdict:
+    return Verdict(True, message)
+
+
+def fail(message: str) -> Verdict:
+    return Verdict(False, message)
+
+
+def require(*verdicts: Verdict) -> None:
+    """Fail the current check with the first failing verdict's message."""
+    for verdict in verdicts:
+        if not verdict.passed:
+            raise CheckFailed(verdict.message)
+
+
+def first_failure(*verdicts: Verdict) -> Verdict:
+    """Combine verdicts: the first failure, else a pass carrying the last message."""
+    for verdict in verdicts:
+        if not verdict.passed:
+            return verdict
+    return verdicts[-1] if verdicts else ok()

@@ -1,0 +1,159 @@
+"""Lab 01 grader: endpoint alarms, graded on configuration and on replayed behaviour."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from checks import cloudwatch as cw
+from checks import require
+from fixtures import scenarios, timelines
+
+MICROSECONDS = ("ModelLatency is reported in microseconds: 300 ms is 300000 and 500 ms is 500000. "
+                "A threshold of 500 would mean 0.5 ms, not 500 ms.")
+NOT_BREACHING = ("An endpoint with no traffic (at night, between batches) publishes no datapoints; "
+                 "'notBreaching' treats that silence as good, so it never pages anyone.")
+WARNINGS_ONLY = ("Graduated alarms: single symptoms open a ticket on the warnings topic; only the composite "
+                 "alarm (slow AND failing) pages the on-call engineer.")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    endpoint: scenarios.Endpoint
+    warning_topic: str
+    pager_topic: str
+    warning_alarm: str
+    critical_alarm: str
+    error_alarm: str
+    pager_alarm: str
+
+    @property
+    def variant(self) -> str:
+        return self.endpoint.variants[0]
+
+    @property
+    def dimensions(self) -> dict:
+        return {"EndpointName": self.endpoint.name, "VariantName": self.variant}
+
+    @property
+    def metric_alarms(self) -> list[str]:
+        return [self.warning_alarm, self.critical_alarm, self.error_alarm]
+
+
+@pytest.fixture(scope="module")
+def scenario(aws, rng, learner) -> Scenario:
+    s = Scenario(
+        endpoint=scenarios.endpoint_with_variants(aws, rng),
+        warning_topic=scenarios.sns_topic(aws, rng, "ml-warnings"),
+        pager_topic=scenarios.sns_topic(aws, rng, "ml-pager"),
+        warning_alarm=scenarios.name(rng, "latency-warning"),
+        critical_alarm=scenarios.name(rng, "latency-critical"),
+        error_alarm=scenarios.name(rng, "errors-5xx-rate"),
+        pager_alarm=scenarios.name(rng, "page-oncall"),
+    )
+    learner({
+        "create_latency_alarms": dict(endpoint_name=s.endpoint.name, variant_name=s.variant,
+                                      warning_alarm_name=s.warning_alarm, critical_alarm_name=s.critical_alarm,
+                                      warning_topic_arn=s.warning_topic),
+        "create_error_rate_alarm": dict(endpoint_name=s.endpoint.name, variant_name=s.variant,
+                                        alarm_name=s.error_alarm, warning_topic_arn=s.warning_topic),
+        "create_pager_alarm": dict(alarm_name=s.pager_alarm, critical_alarm_name=s.critical_alarm,
+                                   error_rate_alarm_name=s.error_alarm, pager_topic_arn=s.pager_topic),
+    })
+    return s
+
+
+def metric_alarm(aws, name: str, what: str) -> dict:
+    alarm = cw.metric_alarm(aws, name)
+    require(cw.exists(alarm, name, what))
+    return alarm
+
+
+def latency_alarms(aws, s: Scenario) -> list[dict]:
+    return [metric_alarm(aws, s.warning_alarm, "warning latency alarm"),
+            metric_alarm(aws, s.critical_alarm, "critical latency alarm")]
+
+
+@pytest.fixture(scope="module")
+def replays(aws, scenario: Scenario, request) -> dict:
+    seed = request.config.getoption("--mlalab-seed")
+    out = {}
+    for name, timeline in timelines.TIMELINES.items():
+        store = timelines.record(timeline, scenario.endpoint.name, scenario.variant,
+                                 scenario.endpoint.variants[1], seed)
+        out[name] = cw.replay_alarms(aws, scenario.metric_alarms, [scenario.pager_alarm], store,
+                                     timeline.start, timeline.end)
+    return out
+
+
+@pytest.mark.check("latency-metric")
+def test_latency_metric(aws, scenario):
+    for alarm in latency_alarms(aws, scenario):
+        require(cw.watches_metric(alarm, "AWS/SageMaker", "ModelLatency", scenario.dimensions),
+                cw.uses_statistic(alarm, "p99"))
+
+
+@pytest.mark.check("latency-thresholds")
+def test_latency_thresholds(aws, scenario):
+    warning, critical = latency_alarms(aws, scenario)
+    require(cw.threshold(warning, 300_000, MICROSECONDS), cw.threshold(critical, 500_000, MICROSECONDS))
+
+
+@pytest.mark.check("latency-window")
+def test_latency_window(aws, scenario):
+    for alarm in latency_alarms(aws, scenario):
+        require(cw.evaluation_window(alarm, period=60, evaluation_periods=3, datapoints=2))
+
+
+@pytest.mark.check("missing-data")
+def test_missing_data(aws, scenario, replays):
+    for name in scenario.metric_alarms:
+        require(cw.treats_missing_data(metric_alarm(aws, name, "alarm"), "notBreaching", NOT_BREACHING))
+    require(cw.never_in_alarm(replays["night"], [*scenario.metric_alarms, scenario.pager_alarm],
+                              "a night with no traffic for 40 minutes"))
+
+
+@pytest.mark.check("alarm-actions")
+def test_alarm_actions(aws, scenario):
+    for name in scenario.metric_alarms:
+        require(cw.actions(metric_alarm(aws, name, "alarm"), [scenario.warning_topic], [scenario.pager_topic],
+                           WARNINGS_ONLY))
+
+
+@pytest.mark.check("error-rate-math")
+def test_error_rate_math(aws, scenario):
+    alarm = metric_alarm(aws, scenario.error_alarm, "error-rate alarm")
+    require(cw.ratio_math(alarm, "Invocation5XXErrors", "Invocations", "AWS/SageMaker", scenario.dimensions))
+
+
+@pytest.mark.check("pager-composite")
+def test_pager_composite(aws, scenario):
+    composite = cw.composite_alarm(aws, scenario.pager_alarm)
+    require(cw.exists(composite, scenario.pager_alarm, "composite alarm"))
+    require(cw.composite_rule_uses(composite, [scenario.critical_alarm, scenario.error_alarm]),
+            cw.actions(composite, [scenario.pager_topic], [scenario.warning_topic],
+                       "The composite alarm is the only one that pages."))
+
+
+@pytest.mark.check("quiet-day")
+def test_quiet_day(scenario, replays):
+    require(cw.never_in_alarm(replays["quiet_day"], [*scenario.metric_alarms, scenario.pager_alarm],
+                              "an ordinary hour (p99 about 150 ms, 0.5% errors)"))
+
+
+@pytest.mark.check("spike-no-page")
+def test_spike_does_not_page(scenario, replays):
+    require(cw.never_in_alarm(replays["spike"], [scenario.pager_alarm],
+                              "a single one-minute spike (p99 2.5 s, 30% errors, then back to normal)"))
+
+
+@pytest.mark.check("slow-only-no-page")
+def test_slow_only_does_not_page(scenario, replays):
+    require(cw.never_in_alarm(replays["slow_only"], [scenario.pager_alarm],
+                              "15 minutes of slow responses (p99 800 ms) with almost no errors"))
+
+
+@pytest.mark.check("incident-pages")
+def test_incident_pages(scenario, replays):
+    incident = timelines.TIMELINES["incident"]
+    require(cw.in_alarm_within(replays["incident"], scenario.pager_alarm, incident.event_time, 3,
+                               "an incident (p99 900 ms and 12% 5XX errors for 15 minutes)"))

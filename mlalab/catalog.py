@@ -1,0 +1,189 @@
+"""The lab catalogue: one folder per lab under ``labs/``, described by its ``lab.yaml``.
+
+``lab.yaml`` is the single source of truth for a lab (like rustlings' info.toml): the CLI's list,
+hints, points and the expected function signatures all come from it. The learner's starter is
+generated from the reference solution (``solution.py``) by cutting the marked solution blocks, so
+the two can never drift; the learner edition ships the generated ``starter.py`` instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LABS_DIR = PROJECT_ROOT / "labs"
+BEGIN, END, STARTER = "# BEGIN SOLUTION", "# END SOLUTION", "# STARTER:"
+
+
+class CatalogError(Exception):
+    """A lab folder or its metadata is broken (a harness problem, not the learner's)."""
+
+
+class UnknownLab(Exception):
+    """The learner asked for a lab that does not exist."""
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    params: tuple[str, ...]
+    returns: str = "None"
+
+    def signature(self) -> str:
+        return f"{self.name}({', '.join(self.params)})"
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    name: str
+    points: float
+    function: str | None = None  # the learner function whose result this check grades
+    hidden: bool = False  # graded in CI, left out of the learner edition
+
+
+@dataclass(frozen=True)
+class Lab:
+    id: int
+    slug: str  # folder name
+    path: Path
+    title: str
+    task: str
+    skills: tuple[str, ...]
+    services: tuple[str, ...]
+    minutes: int
+    functions: tuple[Function, ...]
+    checks: tuple[Check, ...]
+    hints: tuple[str, ...] = field(default=())
+
+    @property
+    def number(self) -> str:
+        return f"{self.id:02d}"
+
+    @property
+    def module_name(self) -> str:
+        return f"lab{self.number}"
+
+    @property
+    def workspace_file(self) -> str:
+        return f"{self.module_name}.py"
+
+    @property
+    def test_module(self) -> Path:
+        return self.path / "test_lab.py"
+
+    @property
+    def solution_path(self) -> Path:
+        return self.path / "solution.py"
+
+    @property
+    def instructions_path(self) -> Path:
+        return self.path / "README.md"
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    def check(self, check_id: str) -> Check:
+        for c in self.checks:
+            if c.id == check_id:
+                return c
+        raise CatalogError(f"lab {self.number}: no check {check_id!r} in lab.yaml")
+
+    def function(self, name: str) -> Function:
+        for f in self.functions:
+            if f.name == name:
+                return f
+        raise CatalogError(f"lab {self.number}: no function {name!r} in lab.yaml")
+
+    def starter_text(self) -> str:
+        shipped = self.path / "starter.py"
+        if shipped.is_file():  # the learner edition ships it (no solution to generate it from)
+            return shipped.read_text()
+        return make_starter(self.solution_path.read_text(), self.solution_path)
+
+
+def make_starter(solution: str, origin: Path | str = "solution.py") -> str:
+    """Cut every ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` block out of a reference solution.
+
+    Inside a block, lines ``# STARTER: code`` become ``code`` in the starter; a block with none
+    becomes ``raise NotImplementedError`` so the untouched starter earns nothing but says why.
+    """
+    out: list[str] = []
+    block: list[str] | None = None
+    indent = ""
+    for number, line in enumerate(solution.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if block is not None:
+                raise CatalogError(f"{origin}:{number}: nested {BEGIN}")
+            block, indent = [], line[: len(line) - len(line.lstrip())]
+        elif stripped == END:
+            if block is None:
+                raise CatalogError(f"{origin}:{number}: {END} without {BEGIN}")
+            out.extend(block or [f"{indent}# TODO: write this part (see the lab's README.md)",
+                                 f"{indent}raise NotImplementedError"])
+            block = None
+        elif block is not None:
+            if stripped.startswith(STARTER):
+                block.append(indent + stripped[len(STARTER):].strip())
+        else:
+            out.append(line)
+    if block is not None:
+        raise CatalogError(f"{origin}: {BEGIN} without {END}")
+    return "\n".join(out) + "\n"
+
+
+def _load(path: Path) -> Lab:
+    meta_file = path / "lab.yaml"
+    try:
+        meta = yaml.safe_load(meta_file.read_text())
+        return Lab(
+            id=int(meta["id"]),
+            slug=path.name,
+            path=path,
+            title=str(meta["title"]),
+            task=str(meta["task"]),
+            skills=tuple(str(s) for s in meta.get("skills", [])),
+            services=tuple(str(s) for s in meta.get("services", [])),
+            minutes=int(meta.get("minutes", 30)),
+            functions=tuple(Function(f["name"], tuple(f.get("params", [])), str(f.get("returns", "None")))
+                            for f in meta["functions"]),
+            checks=tuple(Check(c["id"], str(c["name"]), float(c["points"]), c.get("function"),
+                               bool(c.get("hidden", False))) for c in meta["checks"]),
+            hints=tuple(str(h) for h in meta.get("hints", [])),
+        )
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+        raise CatalogError(f"{meta_file}: {type(exc).__name__}: {exc}") from exc
+
+
+@cache
+def load_labs(labs_dir: Path = LABS_DIR) -> tuple[Lab, ...]:
+    labs = [_load(p) for p in sorted(labs_dir.iterdir()) if (p / "lab.yaml").is_file()]
+    ids = [lab.id for lab in labs]
+    if len(ids) != len(set(ids)):
+        raise CatalogError(f"duplicate lab ids in {labs_dir}: {ids}")
+    return tuple(labs)
+
+
+def find_lab(token: str | int) -> Lab:
+    """Accepts ``1``, ``01``, ``lab01``, ``lab-1`` or the folder name."""
+    text = str(token).strip().lower()
+    match = re.fullmatch(r"(?:lab[-_]?)?0*(\d+)", text)
+    for lab in load_labs():
+        if (match and int(match.group(1)) == lab.id) or text == lab.slug:
+            return lab
+    raise UnknownLab(f"there is no lab {token!r}")
+
+
+def lab_for_test_module(path: Path) -> Lab:
+    folder = Path(path).resolve().parent
+    for lab in load_labs():
+        if lab.path.resolve() == folder:
+            return lab
+    raise CatalogError(f"{path} is not inside a lab folder with a lab.yaml")

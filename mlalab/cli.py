@@ -1,0 +1,277 @@
+"""``mlalab``: the learner's and the instructor's command line.
+
+Every learner-facing failure is one clear line on stderr with exit code 2 (bad lab number, missing
+folder, unreadable file); a traceback from mla-labs itself would be a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from mlalab import report
+from mlalab.catalog import CatalogError, Lab, UnknownLab, find_lab, load_labs
+from mlalab.progress import Progress
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """A learner-facing problem: printed as one line, exit code 2."""
+
+
+def workspace_dir(args: argparse.Namespace) -> Path:
+    return Path(args.workspace or os.environ.get("MLALAB_WORKSPACE") or "workspace")
+
+
+def catalogue_text(progress: Progress | None = None) -> str:
+    lines = [f"{'lab':<4} {'task':<5} {'min':>4}  {'progress':<12} title"]
+    for lab in load_labs():
+        entry = progress.lab(lab.id) if progress else {}
+        if "score" in entry:
+            state = f"{entry['score']:g}/{entry['max_score']:g}" + (" done" if entry.get("passed") else "")
+        else:
+            state = "not started"
+        lines.append(f"{lab.number:<4} {lab.task:<5} {lab.minutes:>4}  {state:<12} {lab.title}")
+    return "\n".join(lines)
+
+
+def resolve_lab(token: str) -> Lab:
+    try:
+        return find_lab(token)
+    except UnknownLab as exc:
+        raise CliError(f"{exc}. The labs are:\n{catalogue_text()}") from exc
+
+
+# --- learner commands ---------------------------------------------------------------------------
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    print(catalogue_text(Progress(workspace_dir(args))))
+    return EXIT_OK
+
+
+def ensure_started(lab: Lab, workspace: Path, quiet: bool = False) -> Path:
+    """Copy the starter into the workspace once; never overwrite the learner's file."""
+    target = workspace / lab.workspace_file
+    if not target.exists():
+        workspace.mkdir(parents=True, exist_ok=True)
+        target.write_text(lab.starter_text())
+        if not quiet:
+            print(f"Created {target} from the starter. Instructions: {lab.instructions_path}")
+    return target
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    lab = resolve_lab(args.lab)
+    target = workspace_dir(args) / lab.workspace_file
+    if target.exists():
+        print(f"{target} already exists; keeping your work (use `mlalab reset {lab.id}` to start over).")
+    else:
+        ensure_started(lab, workspace_dir(args))
+    print(f"\nLab {lab.number}: {lab.title} (task {lab.task}, about {lab.minutes} min)")
+    print(f"Write these functions in {target}:")
+    for fn in lab.functions:
+        print(f"  {fn.signature()}")
+    print(f"Then run: make lab-{lab.id}   (or: mlalab check {lab.id})")
+    return EXIT_OK
+
+
+def _grade_and_print(lab: Lab, workspace: Path, args: argparse.Namespace):
+    from mlalab.grading import grade
+
+    report.progress(f"grading lab {lab.number}…")
+    try:
+        result = grade(workspace, [lab], seed=args.seed, timeout=args.timeout)
+    finally:
+        report.progress("")
+    print(report.render(result, colour=report.use_colour(sys.stdout)), end="")
+    Progress(workspace).record(lab.id, result.score, result.max_score)
+    return result
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    lab = resolve_lab(args.lab)
+    workspace = workspace_dir(args)
+    ensure_started(lab, workspace)
+    result = _grade_and_print(lab, workspace, args)
+    return EXIT_OK if result.status == "pass" else EXIT_FAILED
+
+
+def cmd_hint(args: argparse.Namespace) -> int:
+    lab = resolve_lab(args.lab)
+    if not lab.hints:
+        print(f"Lab {lab.number} has no hints.")
+        return EXIT_OK
+    progress = Progress(workspace_dir(args))
+    shown = min(progress.next_hint(lab.id), len(lab.hints))
+    for number in range(1, shown + 1):
+        print(f"Hint {number}/{len(lab.hints)}: {lab.hints[number - 1]}")
+    if shown == len(lab.hints):
+        print("That was the last hint.")
+    return EXIT_OK
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    lab = resolve_lab(args.lab)
+    workspace = workspace_dir(args)
+    target = workspace / lab.workspace_file
+    if target.exists():
+        backups = workspace / ".mlalab" / "backups"
+        backups.mkdir(parents=True, exist_ok=True)
+        backup = backups / f"{lab.module_name}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}.py"
+        shutil.copy2(target, backup)
+        print(f"Your previous file is kept at {backup}")
+    workspace.mkdir(parents=True, exist_ok=True)
+    target.write_text(lab.starter_text())
+    print(f"{target} now holds the starter again.")
+    return EXIT_OK
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    lab = resolve_lab(args.lab)
+    workspace = workspace_dir(args)
+    target = ensure_started(lab, workspace)
+    print(f"Watching {target}; grading on every save (Ctrl-C to stop).")
+    last, runs = None, 0
+    try:
+        while args.max_runs is None or runs < args.max_runs:
+            stamp = target.stat().st_mtime_ns if target.exists() else None
+            if stamp != last:
+                last = stamp
+                runs += 1
+                _grade_and_print(lab, workspace, args)
+                print(f"\nWaiting for changes to {target}…")
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        print()
+    return EXIT_OK
+
+
+def cmd_solution(args: argparse.Namespace) -> int:
+    lab = resolve_lab(args.lab)
+    if not lab.solution_path.is_file():
+        raise CliError(f"lab {lab.number} has no reference solution in this edition")
+    passed = Progress(workspace_dir(args)).lab(lab.id).get("ever_passed")
+    if not (passed or args.force):
+        raise CliError(f"the reference solution for lab {lab.number} unlocks once your lab passes "
+                       f"(make lab-{lab.id}); instructors can use --force")
+    print(lab.solution_path.read_text(), end="")
+    return EXIT_OK
+
+
+# --- grading for CI and instructors ------------------------------------------------------------
+
+
+def signing_key() -> bytes | None:
+    """The instructor's secret (``MLALAB_SIGNING_KEY``); it never enters the learner's environment."""
+    key = os.environ.get("MLALAB_SIGNING_KEY")
+    return key.encode() if key else None
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from mlalab.formats import FORMATS
+    from mlalab.grading import GradingError, grade
+
+    labs = [resolve_lab(args.lab)] if args.lab else list(load_labs())
+    if args.reference:
+        submission = None
+    else:
+        if not args.path:
+            raise CliError("grade needs a submission folder (or --reference)")
+        submission = Path(args.path)
+        if not submission.is_dir():
+            raise CliError(f"submission folder {submission} does not exist")
+    try:
+        result = grade(submission, labs, seed=args.seed, timeout=args.timeout)
+    except GradingError as exc:
+        print(f"mlalab grade: grading could not run: {exc}", file=sys.stderr)
+        return 3
+    nonce = secrets.token_hex(16)
+    if args.format == "text":
+        text = report.render(result, colour=not args.out and report.use_colour(sys.stdout))
+    else:
+        text = FORMATS[args.format](result, nonce=nonce, key=signing_key())
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
+def cmd_iam_simulate(args: argparse.Namespace) -> int:
+    from mlalab import iam_simulate
+
+    return iam_simulate.run(args)
+
+
+# --- parser ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlalab", description="Offline, graded AWS labs for MLA-C01 Domain 4")
+    parser.add_argument("--workspace", help="folder with your labNN.py files (default: ./workspace)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def lab_command(name: str, func, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("lab", help="lab number, e.g. 1 or 01")
+        p.set_defaults(func=func)
+        return p
+
+    sub.add_parser("list", help="the labs and your progress").set_defaults(func=cmd_list)
+    lab_command("start", cmd_start, "copy a lab's starter into your workspace")
+    for name, func, text in (("check", cmd_check, "grade your lab (what make lab-N runs)"),
+                             ("watch", cmd_watch, "re-grade on every save")):
+        p = lab_command(name, func, text)
+        p.add_argument("--seed", type=int, help="reproduce a run's randomised names")
+        p.add_argument("--timeout", type=float, default=60.0, help="seconds your code may run (default 60)")
+        if name == "watch":
+            p.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
+            p.add_argument("--max-runs", type=int, default=None, help=argparse.SUPPRESS)
+    lab_command("hint", cmd_hint, "show the next hint")
+    lab_command("reset", cmd_reset, "restore the starter (your file is backed up first)")
+    lab_command("solution", cmd_solution, "show the reference solution once your lab passes").add_argument(
+        "--force", action="store_true", help="show it anyway (instructors)")
+
+    g = sub.add_parser("grade", help="grade a submission folder (CI)")
+    g.add_argument("path", nargs="?", help="folder laid out like the workspace (labNN.py files)")
+    g.add_argument("--lab", help="grade only this lab")
+    g.add_argument("--format", choices=["text", "json", "junit", "gradescope", "github"], default="text")
+    g.add_argument("--out", help="write the document to this file")
+    g.add_argument("--reference", action="store_true", help="grade the shipped reference solutions")
+    g.add_argument("--seed", type=int)
+    g.add_argument("--timeout", type=float, default=60.0)
+    g.set_defaults(func=cmd_grade)
+
+    s = sub.add_parser("iam-simulate", help="offline IAM policy simulator")
+    from mlalab import iam_simulate
+
+    iam_simulate.add_arguments(s)
+    s.set_defaults(func=cmd_iam_simulate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"mlalab {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CatalogError as exc:
+        print(f"mlalab: the lab catalogue is broken: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

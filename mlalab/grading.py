@@ -1,0 +1,111 @@
+"""The grading engine: run labs' test modules under pytest with the mla-labs plugin, and build the
+result objects every report format is written from. Same path for practice, CI and workshops."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from pathlib import Path
+
+import pytest
+
+from mlalab import feedback
+from mlalab.catalog import PROJECT_ROOT, Lab
+from mlalab.plugin import LabOutcome, Recorder
+from mlalab.results import CheckResult, LabResult, SubmissionResult, submission_status
+
+
+class GradingError(Exception):
+    """Grading itself could not run (not a learner mistake)."""
+
+
+def grade(submission: Path | None, labs: list[Lab], *, seed: int | None = None, timeout: float = 60.0,
+          memory_mb: int = 1024, name: str | None = None) -> SubmissionResult:
+    """Grade ``labs`` for the submission folder (``None`` grades the reference solutions)."""
+    started = time.monotonic()
+    recorder = Recorder()
+    args = [str(lab.test_module) for lab in labs] + [
+        "-p", "mlalab.plugin", "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly",
+        "--import-mode=importlib", "--rootdir", str(PROJECT_ROOT), "-c", str(PROJECT_ROOT / "pyproject.toml"),
+        "-o", "addopts=", "--mlalab-timeout", str(timeout), "--mlalab-memory", str(memory_mb),
+    ]
+    if seed is not None:
+        args += ["--mlalab-seed", str(seed)]
+    if submission is None:
+        args.append("--mlalab-reference")
+    else:
+        args += ["--mlalab-submission", str(submission)]
+
+    class _Attach:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_configure(self, config: pytest.Config) -> None:
+            config.mlalab_recorder = recorder
+            self.config = config
+
+    attach = _Attach()
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        code = pytest.main(args, plugins=[attach])
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED):
+        raise GradingError(f"pytest could not run the lab modules (exit {int(code)}):\n{sink.getvalue()[-3000:]}")
+    used_seed = attach.config.getoption("--mlalab-seed")
+    results = [lab_result(lab, recorder.labs.get(lab.id) or LabOutcome(lab, used_seed), timeout, memory_mb)
+               for lab in labs]
+    score = sum(r.score for r in results)
+    return SubmissionResult(
+        submission=name or (str(submission) if submission is not None else "reference"),
+        status=submission_status(results), score=score, max_score=sum(r.max_score for r in results),
+        labs=results, duration=round(time.monotonic() - started, 3))
+
+
+def lab_result(lab: Lab, outcome: LabOutcome, timeout: float, memory_mb: int) -> LabResult:
+    problems = feedback.problems(lab, outcome.run, timeout, memory_mb) if outcome.run else []
+    by_function = _problem_by_function(lab, outcome)
+    checks: list[CheckResult] = []
+    for check in lab.checks:
+        got = outcome.checks.get(check.id)
+        if got is None:
+            status, message, duration = "error", "this check did not run (the lab could not be set up)", 0.0
+        else:
+            status, message, duration = got.status, got.message, got.duration
+        if status == "fail" and check.function and check.function in by_function:
+            message = f"{message}\n  because: {by_function[check.function]}"
+        checks.append(CheckResult(
+            id=check.id, name=check.name, status=status, points=check.points if status == "pass" else 0.0,
+            max_points=check.points, message=message if status != "pass" else check.name, task=lab.task,
+            duration=round(duration, 4)))
+    grading_broken = any(c.status == "error" for c in checks)
+    score = sum(c.points for c in checks)
+    status = "error" if grading_broken else ("pass" if score == lab.max_score else "fail")
+    run = outcome.run
+    return LabResult(
+        lab=lab.id, slug=lab.slug, title=lab.title, task=lab.task, status=status, score=score,
+        max_score=lab.max_score, checks=checks, output=run.output if run else "",
+        output_truncated=run.output_truncated if run else False, problems=problems,
+        duration=round(sum(c.duration for c in checks) + (run.duration if run else 0.0), 3), seed=outcome.seed)
+
+
+def _problem_by_function(lab: Lab, outcome: LabOutcome) -> dict[str, str]:
+    """The one-line reason a learner function did not do its job, for the checks that grade it."""
+    run = outcome.run
+    if run is None:
+        return {}
+    if run.module_missing:
+        return {f.name: f"{lab.workspace_file} was not found" for f in lab.functions}
+    imported = run.import_event()
+    if imported and imported.get("status") != "ok":
+        return {f.name: f"{lab.workspace_file} could not be imported (see the problems above)"
+                for f in lab.functions}
+    reasons = {}
+    for fn in lab.functions:
+        event = run.call_event(fn.name)
+        if event is None:
+            reasons[fn.name] = f"{fn.name} never finished (see the problems above)"
+        elif event.get("status") != "ok":
+            reasons[fn.name] = {
+                "missing": f"{fn.name} is not defined",
+                "signature": f"{fn.name} has the wrong signature",
+                "not_implemented": f"{fn.name} is not written yet",
+            }.get(event.get("status"), f"{fn.name} raised an error (see the problems above)")
+    return reasons

@@ -1,0 +1,211 @@
+"""The pytest plugin that turns a lab's test module into a grader.
+
+A lab's ``test_lab.py`` is an ordinary pytest module: fixtures build the scenario on the lab's moto
+server, the ``learner`` fixture runs the learner's functions in the sandbox, and each test marked
+``@pytest.mark.check("id")`` is one graded check from ``lab.yaml``. This plugin supplies those
+fixtures and records each check's outcome for the report. It can be used directly:
+
+    pytest labs/01_endpoint_alarms/test_lab.py -p mlalab.plugin --mlalab-submission workspace
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from checks.core import CheckFailed
+from mlalab.catalog import Lab, lab_for_test_module
+from mlalab.sandbox.runner import REGION, Call, LearnerRun, run_learner
+from mlalab.server import LabServer
+
+
+@dataclass
+class CheckOutcome:
+    check_id: str
+    status: str  # pass | fail | error
+    message: str
+    duration: float
+
+
+@dataclass
+class LabOutcome:
+    lab: Lab
+    seed: int
+    run: LearnerRun | None = None
+    checks: dict[str, CheckOutcome] = field(default_factory=dict)
+    setup_error: str | None = None
+
+
+class Recorder:
+    """Collects outcomes per lab; the grading engine reads it after the session."""
+
+    def __init__(self) -> None:
+        self.labs: dict[int, LabOutcome] = {}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mlalab", "mla-labs grading")
+    group.addoption("--mlalab-submission", default="workspace",
+                    help="folder holding the learner's labNN.py files")
+    group.addoption("--mlalab-reference", action="store_true",
+                    help="grade the reference solutions instead of a submission")
+    group.addoption("--mlalab-seed", type=int, default=None, help="seed for randomised resource names")
+    group.addoption("--mlalab-timeout", type=float, default=60.0, help="seconds per lab for learner code")
+    group.addoption("--mlalab-memory", type=int, default=1024, help="MiB of address space for learner code")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "check(id): the lab.yaml check this test grades")
+    if not hasattr(config, "mlalab_recorder"):
+        config.mlalab_recorder = Recorder()
+    if config.getoption("--mlalab-seed") is None:
+        config.option.mlalab_seed = random.SystemRandom().randrange(1, 10**6)
+
+
+@pytest.fixture(scope="session")
+def lab_server():
+    with LabServer() as server:
+        yield server
+
+
+class Aws:
+    """boto3 clients for the grader (trusted side) on the lab's moto server."""
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.session = boto3.session.Session(aws_access_key_id="grader", aws_secret_access_key="grader",
+                                             region_name=REGION)
+        self.endpoint_url = endpoint_url
+        self.region = REGION
+        self.account = "123456789012"  # moto's default account
+        self._clients: dict[str, object] = {}
+
+    def client(self, service: str):
+        if service not in self._clients:
+            self._clients[service] = self.session.client(
+                service, endpoint_url=self.endpoint_url, config=Config(retries={"max_attempts": 1}))
+        return self._clients[service]
+
+
+@pytest.fixture(scope="module")
+def lab(request: pytest.FixtureRequest) -> Lab:
+    return lab_for_test_module(Path(request.module.__file__))
+
+
+@pytest.fixture(scope="module")
+def lab_outcome(request: pytest.FixtureRequest, lab: Lab) -> LabOutcome:
+    recorder: Recorder = request.config.mlalab_recorder
+    outcome = recorder.labs.setdefault(lab.id, LabOutcome(lab, request.config.getoption("--mlalab-seed")))
+    return outcome
+
+
+@pytest.fixture(scope="module")
+def aws(lab_server: LabServer, lab: Lab) -> Aws:
+    """A clean AWS for each lab: moto's state and the extensions' are reset first."""
+    lab_server.reset()
+    return Aws(lab_server.endpoint_url)
+
+
+@pytest.fixture(scope="module")
+def rng(request: pytest.FixtureRequest, lab: Lab) -> random.Random:
+    """Seeded per lab, so names differ on every run but ``--mlalab-seed`` reproduces them."""
+    return random.Random(f"{request.config.getoption('--mlalab-seed')}:{lab.id}")
+
+
+@pytest.fixture(scope="module")
+def learner(request: pytest.FixtureRequest, lab: Lab, lab_server: LabServer, lab_outcome: LabOutcome):
+    """``learner(calls)`` runs the learner's functions, in order, with keyword arguments.
+
+    ``calls`` maps each function name from lab.yaml to its keyword arguments (what the scenario
+    created). Call it once per lab, after the scenario is built.
+    """
+    config = request.config
+
+    def run(calls: dict[str, dict]) -> LearnerRun:
+        for name, kwargs in calls.items():
+            expected = lab.function(name).params
+            if tuple(kwargs) != expected:
+                raise RuntimeError(f"lab {lab.number}: test passes {tuple(kwargs)} to {name}, lab.yaml says "
+                                   f"{expected}")
+        if config.getoption("--mlalab-reference"):
+            module_file = lab.solution_path
+            blocked: list[str] = []
+        else:
+            module_file = Path(config.getoption("--mlalab-submission")) / lab.workspace_file
+            blocked = [str(p.solution_path) for p in _all_labs()]
+        lab_outcome.run = run_learner(
+            module_file, lab.module_name, [Call(name, kwargs) for name, kwargs in calls.items()],
+            lab_server.port, timeout=config.getoption("--mlalab-timeout"),
+            memory_mb=config.getoption("--mlalab-memory"), blocked_paths=blocked)
+        return lab_outcome.run
+
+    return run
+
+
+def _all_labs():
+    from mlalab.catalog import load_labs
+
+    return load_labs()
+
+
+def _check_id(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("check")
+    return str(marker.args[0]) if marker and marker.args else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test in a lab module must grade exactly one check named in lab.yaml, and every check
+    must have its test: a check nobody runs, or a test worth no points, is a harness defect."""
+    by_module: dict[Path, list[str]] = {}
+    for item in items:
+        if item.path.name != "test_lab.py":
+            continue
+        check_id = _check_id(item)
+        if check_id is None:
+            raise pytest.UsageError(f"{item.nodeid}: a lab test must be marked @pytest.mark.check('<id>')")
+        by_module.setdefault(item.path, []).append(check_id)
+    for path, ids in by_module.items():
+        lab = lab_for_test_module(path)
+        declared = [c.id for c in lab.checks]
+        if sorted(ids) != sorted(declared):
+            raise pytest.UsageError(f"lab {lab.number}: tests grade {sorted(ids)} but lab.yaml declares "
+                                    f"{sorted(declared)}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    check_id = _check_id(item)
+    if check_id is None or item.path.name != "test_lab.py":
+        return report
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        lab = lab_for_test_module(item.path)
+        recorder: Recorder = item.config.mlalab_recorder
+        outcome = recorder.labs.setdefault(lab.id, LabOutcome(lab, item.config.getoption("--mlalab-seed")))
+        outcome.checks[check_id] = _outcome(check_id, report, call)
+    return report
+
+
+def _outcome(check_id: str, report: pytest.TestReport, call: pytest.CallInfo) -> CheckOutcome:
+    duration = getattr(report, "duration", 0.0)
+    if report.passed:
+        return CheckOutcome(check_id, "pass", "", duration)
+    exc = call.excinfo.value if call.excinfo else None
+    if report.when == "call" and isinstance(exc, CheckFailed):
+        return CheckOutcome(check_id, "fail", str(exc), duration)
+    if report.when == "call" and isinstance(exc, AssertionError):
+        return CheckOutcome(check_id, "fail", str(exc) or "an assertion failed", duration)
+    # Anything else is the grader's own failure: say so plainly, never blame the learner.
+    where = "setting up the lab" if report.when == "setup" else "running this check"
+    detail = f"{type(exc).__name__}: {exc}" if exc else report.longreprtext.splitlines()[-1:]
+    return CheckOutcome(check_id, "error", f"the grader failed while {where} ({detail}); this is a bug in "
+                        "mla-labs, not in your code: please report it", duration)
+
+
+def now() -> float:
+    return time.monotonic()

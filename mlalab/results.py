@@ -1,0 +1,78 @@
+"""The result model every report format is written from.
+
+Only the trusted grader builds these objects: nothing in them comes from the learner's process
+except ``LabResult.output`` (captured, capped text that is always shown as quoted learner output)
+and the wording of ``LabResult.events`` (what the learner's functions did), which can explain a
+failed check but never award a point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Status = Literal["pass", "fail", "error"]
+
+
+@dataclass
+class CheckResult:
+    """One graded check: an assertion over the AWS state the learner's code left behind."""
+
+    id: str  # stable id from the lab's metadata, e.g. "latency-alarm-critical"
+    name: str  # human title from the metadata
+    status: Status  # pass: every assertion held; fail: one did not; error: the check could not run
+    points: float  # points earned (0 unless status == "pass")
+    max_points: float
+    message: str  # the teaching message (why it failed, or a short confirmation)
+    task: str  # exam task id, e.g. "4.2"
+    duration: float = 0.0  # seconds spent in the check
+
+
+@dataclass
+class LabResult:
+    """One lab graded for one submission."""
+
+    lab: int  # lab number, e.g. 1
+    slug: str  # folder name, e.g. "01_endpoint_alarms"
+    title: str
+    task: str  # exam task id the lab trains, e.g. "4.2"
+    status: Status  # pass: all checks passed; fail: some failed; error: the lab could not be graded
+    score: float
+    max_score: float
+    checks: list[CheckResult] = field(default_factory=list)
+    output: str = ""  # what the learner's code printed (stdout+stderr), capped
+    output_truncated: bool = False
+    problems: list[str] = field(default_factory=list)  # learner-facing notes: syntax error, time-out...
+    duration: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class SubmissionResult:
+    """Everything graded for one submission folder (one learner)."""
+
+    submission: str  # the folder graded (or the learner's name in batch grading)
+    status: Status
+    score: float
+    max_score: float
+    labs: list[LabResult] = field(default_factory=list)
+    duration: float = 0.0
+    error: str | None = None  # why grading itself could not run, when status == "error"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def lab_status(checks: list[CheckResult], problems_block_grading: bool = False) -> Status:
+    """A lab passes only when every check passes; it is an error when it could not be graded."""
+    if problems_block_grading:
+        return "error"
+    return "pass" if checks and all(c.status == "pass" for c in checks) else "fail"
+
+
+def submission_status(labs: list[LabResult]) -> Status:
+    if not labs:
+        return "error"
+    if all(lab.status == "pass" for lab in labs):
+        return "pass"
+    return "fail"

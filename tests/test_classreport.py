@@ -1,0 +1,117 @@
+"""The instructors' CSV and HTML class report, from a small class with hostile learner names."""
+
+from __future__ import annotations
+
+import csv
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from mlalab import classreport
+from mlalab.results import CheckResult, LabResult, SubmissionResult
+
+BOB = "bob<script>alert(1)</script>"
+MALLORY = '=HYPERLINK("http://x")<img src=x onerror=alert(2)>'
+LAB1_CHECKS = (("latency-alarm", "Latency alarm", 2.0), ("error-alarm", "5xx alarm", 2.0), ("sns-topic", "SNS topic", 1.0))
+LAB2_CHECKS = (("baseline-job", "Baseline job", 2.0), ("monitor-schedule", "Monitoring schedule", 2.0))
+
+
+def lab(number: int, passed: set[str], checks=None, problems=None) -> LabResult:
+    """A lab with the named checks passed; ``checks=()`` and problems make an ungraded lab."""
+    spec = LAB1_CHECKS if number == 1 else LAB2_CHECKS
+    results = [CheckResult(cid, name, "pass" if cid in passed else "fail", pts if cid in passed else 0.0, pts,
+                           "", "4.2") for cid, name, pts in spec] if checks is None else list(checks)
+    score = sum(c.points for c in results)
+    status = "error" if problems else "pass" if all(c.status == "pass" for c in results) else "fail"
+    slug, title = ("01_endpoint_alarms", "Endpoint alarms") if number == 1 else ("02_drift", "Drift <monitor>")
+    return LabResult(number, slug, title, "4.2", status, score, sum(s[2] for s in spec), results,
+                     problems=problems or [])
+
+
+def submission(name: str, labs: list[LabResult]) -> SubmissionResult:
+    status = "error" if not labs else "pass" if all(x.status == "pass" for x in labs) else "fail"
+    return SubmissionResult(name, status, sum(x.score for x in labs), 9.0, labs,
+                            error=None if labs else "no lab folders")
+
+
+def class_results() -> list[SubmissionResult]:
+    """alice 5/5 + 2/4, bob 3/5 + ungraded lab 2, mallory 0/5 and no lab 2, carol not gradable."""
+    return [
+        submission("alice", [lab(1, {"latency-alarm", "error-alarm", "sns-topic"}), lab(2, {"baseline-job"})]),
+        submission(BOB, [lab(1, {"latency-alarm", "sns-topic"}), lab(2, set(), checks=(), problems=["timed out"])]),
+        submission(MALLORY, [lab(1, set())]),
+        submission("carol", []),
+    ]
+
+
+def test_csv_rows_exact(tmp_path: Path) -> None:
+    path = classreport.write_csv(class_results(), tmp_path / "out" / "class.csv")
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows == [
+        ["learner", "lab", "score", "max_score", "status"],
+        ["alice", "1", "5", "5", "pass"],
+        ["alice", "2", "2", "4", "fail"],
+        [BOB, "1", "3", "5", "fail"],
+        [BOB, "2", "0", "4", "error"],
+        ["'" + MALLORY, "1", "0", "5", "fail"],  # a leading "=" would run as a spreadsheet formula
+        ["'" + MALLORY, "2", "0", "4", "error"],  # no result for the lab: 0 points, error
+        ["carol", "1", "0", "5", "error"],
+        ["carol", "2", "0", "4", "error"],
+    ]
+
+
+def test_pass_rates_lowest_first() -> None:
+    rates = classreport.check_pass_rates(class_results())
+    assert [(r.check_id, r.passed, r.graded) for r in rates] == [
+        ("monitor-schedule", 0, 2),
+        ("error-alarm", 1, 3),
+        ("baseline-job", 1, 2),
+        ("latency-alarm", 2, 3),
+        ("sns-topic", 2, 3),
+    ]
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.urls += [v for k, v in attrs if k in ("src", "href") and v]
+
+
+def test_html_numbers_and_escaping(tmp_path: Path) -> None:
+    path = classreport.write_html(class_results(), tmp_path / "class.html", title="MLA <b>cohort</b>")
+    page = path.read_text(encoding="utf-8")
+    assert "4 submissions" in page and "2 labs" in page and "mean score 2.5" in page
+    assert "<title>MLA &lt;b&gt;cohort&lt;/b&gt;</title>" in page
+    # Matrix cells and totals: mean 2.67/5 on lab 1 (3 learners), 1/4 on lab 2 (2 learners).
+    assert '<td class="num pass" title="pass">5/5</td>' in page
+    assert '<td class="num part" title="fail">3/5</td>' in page
+    assert '<td class="num error" title="error">0/4</td>' in page
+    assert '<td class="num missing" title="not graded">—</td>' in page
+    assert "<td>2.67/5</td><td>1/4</td><td>2.5/9</td>" in page
+    assert "<td>1/3</td><td>0/2</td><td>0/4</td>" in page  # labs passed per lab, submissions passed
+    # Bars: lowest pass rate first, labelled with name, lab, percentage and learners passing.
+    bars = re.findall(r'data-check="([^"]+)"', page)
+    assert bars == ["monitor-schedule", "error-alarm", "baseline-job", "latency-alarm", "sns-topic"]
+    assert "Monitoring schedule (Lab 2)</text>" in page and ">0% (0/2)</text>" in page
+    assert ">33% (1/3)</text>" in page and ">67% (2/3)</text>" in page
+    assert 'width="0.0"' in page and 'width="400.0"' in page  # bar lengths follow the rates
+    # Learner-chosen names are text, never markup; the only script is the report's own.
+    assert BOB not in page and "bob&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
+    parser = _Tags()
+    parser.feed(page)
+    assert parser.tags.count("script") == 1 and "img" not in parser.tags
+    assert parser.urls == [] and "url(" not in page and "@import" not in page
+    assert "://" not in page.replace("HYPERLINK(&quot;http://x&quot;)", "")  # nothing to fetch
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+
+
+def test_html_empty_class(tmp_path: Path) -> None:
+    page = classreport.write_html([], tmp_path / "empty.html").read_text(encoding="utf-8")
+    assert "0 submissions" in page and "No checks were graded." in page
