@@ -158,7 +158,8 @@ def never_in_alarm(result: Replay, alarm_names: list[str], story: str) -> Verdic
     for name in alarm_names:
         states = result.states.get(name)
         if states is None:
-            continue
+            return fail(f"alarm {name} does not exist, so there is nothing to replay {story} through "
+                        "(an alarm that does not exist cannot prove it stays quiet)")
         bad = next((s for s in states if s.state == "ALARM"), None)
         if bad:
             return fail(f"during {story}, alarm {name} went into ALARM at {bad.timestamp:%H:%M} "

@@ -175,7 +175,7 @@ def signing_key() -> bytes | None:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from mlalab.formats import FORMATS
+    from mlalab.formats import write
     from mlalab.grading import GradingError, grade
 
     labs = [resolve_lab(args.lab)] if args.lab else list(load_labs())
@@ -192,15 +192,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
     except GradingError as exc:
         print(f"mlalab grade: grading could not run: {exc}", file=sys.stderr)
         return 3
-    nonce = secrets.token_hex(16)
     if args.format == "text":
         text = report.render(result, colour=not args.out and report.use_colour(sys.stdout))
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
     else:
-        text = FORMATS[args.format](result, nonce=nonce, key=signing_key())
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text)
-    else:
+        # Written only now, by the grader, after the learner's process has exited; signed with a
+        # per-run nonce (and the instructor's key when set) that the learner's process never saw.
+        text = write(result, args.format, args.out, secrets.token_hex(16), signing_key())
+    if not args.out:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 

@@ -12,20 +12,25 @@ from mlalab.results import CheckResult, LabResult, SubmissionResult
 
 BOB = "bob<script>alert(1)</script>"
 MALLORY = '=HYPERLINK("http://x")<img src=x onerror=alert(2)>'
-LAB1_CHECKS = (("latency-alarm", "Latency alarm", 2.0), ("error-alarm", "5xx alarm", 2.0), ("sns-topic", "SNS topic", 1.0))
-LAB2_CHECKS = (("baseline-job", "Baseline job", 2.0), ("monitor-schedule", "Monitoring schedule", 2.0))
+LAB1 = [("latency-alarm", "Latency alarm", 2.0), ("error-alarm", "5xx alarm", 2.0), ("sns-topic", "SNS", 1.0)]
+LAB2 = [("baseline-job", "Baseline job", 2.0), ("monitor-schedule", "Monitoring schedule", 2.0)]
+CHECKS = {1: ("01_endpoint_alarms", "Endpoint alarms", LAB1), 2: ("02_drift", "Drift <monitor>", LAB2)}
 
 
-def lab(number: int, passed: set[str], checks=None, problems=None) -> LabResult:
-    """A lab with the named checks passed; ``checks=()`` and problems make an ungraded lab."""
-    spec = LAB1_CHECKS if number == 1 else LAB2_CHECKS
-    results = [CheckResult(cid, name, "pass" if cid in passed else "fail", pts if cid in passed else 0.0, pts,
-                           "", "4.2") for cid, name, pts in spec] if checks is None else list(checks)
-    score = sum(c.points for c in results)
-    status = "error" if problems else "pass" if all(c.status == "pass" for c in results) else "fail"
-    slug, title = ("01_endpoint_alarms", "Endpoint alarms") if number == 1 else ("02_drift", "Drift <monitor>")
-    return LabResult(number, slug, title, "4.2", status, score, sum(s[2] for s in spec), results,
-                     problems=problems or [])
+def lab(number: int, passed: set[str]) -> LabResult:
+    """A graded lab in which the named checks passed and the others failed."""
+    slug, title, spec = CHECKS[number]
+    checks = [CheckResult(cid, name, "pass" if cid in passed else "fail", pts if cid in passed else 0.0, pts,
+                          "", "4.2") for cid, name, pts in spec]
+    status = "pass" if all(c.status == "pass" for c in checks) else "fail"
+    max_score = sum(s[2] for s in spec)
+    return LabResult(number, slug, title, "4.2", status, sum(c.points for c in checks), max_score, checks)
+
+
+def ungraded_lab(number: int) -> LabResult:
+    slug, title, spec = CHECKS[number]
+    max_score = sum(s[2] for s in spec)
+    return LabResult(number, slug, title, "4.2", "error", 0.0, max_score, [], problems=["timed out"])
 
 
 def submission(name: str, labs: list[LabResult]) -> SubmissionResult:
@@ -37,8 +42,8 @@ def submission(name: str, labs: list[LabResult]) -> SubmissionResult:
 def class_results() -> list[SubmissionResult]:
     """alice 5/5 + 2/4, bob 3/5 + ungraded lab 2, mallory 0/5 and no lab 2, carol not gradable."""
     return [
-        submission("alice", [lab(1, {"latency-alarm", "error-alarm", "sns-topic"}), lab(2, {"baseline-job"})]),
-        submission(BOB, [lab(1, {"latency-alarm", "sns-topic"}), lab(2, set(), checks=(), problems=["timed out"])]),
+        submission("alice", [lab(1, {cid for cid, _, _ in LAB1}), lab(2, {"baseline-job"})]),
+        submission(BOB, [lab(1, {"latency-alarm", "sns-topic"}), ungraded_lab(2)]),
         submission(MALLORY, [lab(1, set())]),
         submission("carol", []),
     ]
