@@ -154,13 +154,16 @@ def replay_alarms(aws, metric_alarm_names: list[str], composite_names: list[str]
     return replay(metric, composites, store, start, end)
 
 
-def never_in_alarm(result: Replay, alarm_names: list[str], story: str) -> Verdict:
+def never_in_alarm(result: Replay, alarm_names: list[str], story: str, since: datetime | None = None,
+                   until: datetime | None = None) -> Verdict:
+    """No alarm of ``alarm_names`` is in ALARM at any replayed minute (within [since, until] if given)."""
     for name in alarm_names:
         states = result.states.get(name)
         if states is None:
             return fail(f"alarm {name} does not exist, so there is nothing to replay {story} through "
                         "(an alarm that does not exist cannot prove it stays quiet)")
-        bad = next((s for s in states if s.state == "ALARM"), None)
+        bad = next((s for s in states if s.state == "ALARM" and (since is None or s.timestamp >= since)
+                    and (until is None or s.timestamp <= until)), None)
         if bad:
             return fail(f"during {story}, alarm {name} went into ALARM at {bad.timestamp:%H:%M} "
                         f"({bad.reason}). It should have stayed quiet.")

@@ -110,7 +110,7 @@ def decisions(role: RolePolicies, rows: list[Expect]) -> Verdict:
             continue
         context = f" with {row.context}" if row.context else ""
         if row.allowed:
-            return fail(f"role {role.name} cannot {row.action} on {row.resource}{context}: {decision.reason}. "
+            return fail(f"role {role.name} cannot {row.action} on {row.resource}{context}: {decision.reason.rstrip('.')}. "
                         f"It needs to: {row.why}")
         return fail(f"role {role.name} can {row.action} on {row.resource}{context}, "
                     f"{_statement(decision)}. It must not: {row.why}")

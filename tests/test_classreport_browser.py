@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_classreport import BOB, class_results
+from tests.test_classreport import BOB, class_results
 
 from mlalab import classreport
 
