@@ -19,12 +19,12 @@ def apply(source: str, edits: list[tuple[str, str]]) -> str:
     return source
 
 
-def grade_source(tmp_path: Path, lab: Lab, source: str, seed: int = 1234) -> LabResult:
+def grade_source(tmp_path: Path, lab: Lab, source: str, seed: int = 1234, timeout: float = 30) -> LabResult:
     """Grade one lab for a submission holding ``source`` as the learner's file."""
     submission = tmp_path / f"submission-{lab.number}"
     submission.mkdir(exist_ok=True)
     (submission / lab.workspace_file).write_text(source)
-    return grade(submission, [lab], seed=seed, timeout=30).labs[0]
+    return grade(submission, [lab], seed=seed, timeout=timeout).labs[0]
 
 
 def failing(result: LabResult) -> set[str]:
