@@ -205,6 +205,54 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_grade_many(args: argparse.Namespace) -> int:
+    from mlalab import batch
+
+    if args.jobs < 1:
+        raise CliError("--jobs must be at least 1")
+    if args.timeout <= 0:
+        raise CliError("--timeout must be more than 0 seconds")
+    lab = resolve_lab(args.lab) if args.lab else None
+    options = batch.Options(labs=[lab] if lab else list(load_labs()), lab_arg=str(lab.id) if lab else None,
+                            seed=args.seed if args.seed is not None else secrets.randbelow(10**6 - 1) + 1,
+                            timeout=args.timeout, jobs=args.jobs)
+    try:
+        outcome = batch.run([Path(p) for p in args.paths], Path(args.out), options, key=signing_key())
+    except batch.BatchInputError as exc:
+        raise CliError(str(exc)) from exc
+    if outcome.grader_errors == len(outcome.results):
+        print("mlalab grade-many: grading could not run for any submission (see the reasons above)",
+              file=sys.stderr)
+        return 3
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from mlalab import export
+
+    try:
+        summary = export.export_learner(Path(args.learner))
+    except export.ExportError as exc:
+        raise CliError(str(exc)) from exc
+    hidden = f", {len(summary.hidden_checks)} hidden checks left out" if summary.hidden_checks else ""
+    print(f"Wrote the learner edition to {summary.dest}: {summary.labs} labs with starters, {summary.files} "
+          f"files, no reference solutions{hidden}.")
+    print(f"Learners run: cd {summary.dest} && make lab-1")
+    return EXIT_OK
+
+
+def cmd_gradescope_package(args: argparse.Namespace) -> int:
+    from mlalab.catalog import PROJECT_ROOT
+    from mlalab.formats.gradescope import build_autograder_zip
+
+    try:
+        path = build_autograder_zip(Path(args.out), PROJECT_ROOT)
+    except OSError as exc:
+        raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
+    print(path)
+    return EXIT_OK
+
+
 def cmd_iam_simulate(args: argparse.Namespace) -> int:
     from mlalab import iam_simulate
 
@@ -249,6 +297,26 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int)
     g.add_argument("--timeout", type=float, default=60.0)
     g.set_defaults(func=cmd_grade)
+
+    m = sub.add_parser("grade-many", help="grade a class in parallel (instructors)")
+    m.add_argument("paths", nargs="+", metavar="DIR",
+                   help="a submission folder (labNN.py files) or a folder of submission folders")
+    m.add_argument("--out", required=True, help="folder for grades.csv, report.html and results/")
+    m.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="submissions graded at once (default: the number of CPUs)")
+    m.add_argument("--lab", help="grade only this lab")
+    m.add_argument("--seed", type=int, help="one seed for every submission (default: a random batch seed)")
+    m.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds per lab for learner code (default: 60)")
+    m.set_defaults(func=cmd_grade_many)
+
+    e = sub.add_parser("export", help="write the learner edition (no solutions, no hidden checks)")
+    e.add_argument("--learner", required=True, metavar="DIR", help="new or empty folder to write it into")
+    e.set_defaults(func=cmd_export)
+
+    z = sub.add_parser("gradescope-package", help="build the Gradescope autograder zip")
+    z.add_argument("--out", default="autograder.zip", help="zip file to write (default: autograder.zip)")
+    z.set_defaults(func=cmd_gradescope_package)
 
     s = sub.add_parser("iam-simulate", help="offline IAM policy simulator")
     from mlalab import iam_simulate

@@ -10,6 +10,7 @@ fixtures and records each check's outcome for the report. It can be used directl
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from dataclasses import dataclass, field
@@ -160,21 +161,42 @@ def _check_id(item: pytest.Item) -> str | None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test in a lab module must grade exactly one check named in lab.yaml, and every check
-    must have its test: a check nobody runs, or a test worth no points, is a harness defect."""
-    by_module: dict[Path, list[str]] = {}
+    must have its test: a check nobody runs, or a test worth no points, is a harness defect.
+
+    The learner edition (``edition: learner`` in lab.yaml) leaves hidden checks out of lab.yaml: the
+    tests that grade them are deselected there; every check it declares still needs its test."""
+    by_module: dict[Path, list[tuple[str, pytest.Item]]] = {}
     for item in items:
         if item.path.name != "test_lab.py":
             continue
         check_id = _check_id(item)
         if check_id is None:
             raise pytest.UsageError(f"{item.nodeid}: a lab test must be marked @pytest.mark.check('<id>')")
-        by_module.setdefault(item.path, []).append(check_id)
-    for path, ids in by_module.items():
+        by_module.setdefault(item.path, []).append((check_id, item))
+    deselected: list[pytest.Item] = []
+    for path, graded in by_module.items():
         lab = lab_for_test_module(path)
         declared = [c.id for c in lab.checks]
+        if _edition(lab.path / "lab.yaml") == "learner":
+            deselected += [item for check_id, item in graded if check_id not in declared]
+            graded = [(check_id, item) for check_id, item in graded if check_id in declared]
+        ids = [check_id for check_id, _ in graded]
         if sorted(ids) != sorted(declared):
             raise pytest.UsageError(f"lab {lab.number}: tests grade {sorted(ids)} but lab.yaml declares "
                                     f"{sorted(declared)}")
+    if deselected:
+        dropped = {id(item) for item in deselected}
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if id(item) not in dropped]
+
+
+@functools.cache
+def _edition(meta_file: Path) -> str:
+    """``learner`` for the learner edition's lab.yaml, ``full`` otherwise."""
+    import yaml
+
+    meta = yaml.safe_load(meta_file.read_text())
+    return str(meta.get("edition", "full")) if isinstance(meta, dict) else "full"
 
 
 @pytest.hookimpl(wrapper=True)

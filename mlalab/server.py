@@ -44,7 +44,9 @@ class LabServer:
         self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
         self.port: int = self._server.server_address[1]
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="mlalab-moto")
+        # A short poll interval: shutdown() waits for the serving loop to notice, up to one interval.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True, name="mlalab-moto")
 
     def __enter__(self) -> LabServer:
         self._thread.start()

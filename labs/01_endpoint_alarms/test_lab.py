@@ -1,5 +1,6 @@
 """Lab 01 grader: endpoint alarms, graded on configuration and on replayed behaviour."""
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ WARNINGS_ONLY = ("Graduated alarms: single symptoms open a ticket on the warning
 
 @dataclass(frozen=True)
 class Scenario:
+    recordings: Future  # {timeline name: MetricStore}, recorded while the learner's code runs
     endpoint: scenarios.Endpoint
     warning_topic: str
     pager_topic: str
@@ -41,9 +43,12 @@ class Scenario:
 
 
 @pytest.fixture(scope="module")
-def scenario(aws, rng, learner) -> Scenario:
+def scenario(aws, rng, learner, request) -> Scenario:
+    endpoint = scenarios.endpoint_with_variants(aws, rng)
     s = Scenario(
-        endpoint=scenarios.endpoint_with_variants(aws, rng),
+        recordings=timelines.record_all(endpoint.name, endpoint.variants[0], endpoint.variants[1],
+                                        request.config.getoption("--mlalab-seed")),
+        endpoint=endpoint,
         warning_topic=scenarios.sns_topic(aws, rng, "ml-warnings"),
         pager_topic=scenarios.sns_topic(aws, rng, "ml-pager"),
         warning_alarm=scenarios.name(rng, "latency-warning"),
@@ -75,15 +80,12 @@ def latency_alarms(aws, s: Scenario) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def replays(aws, scenario: Scenario, request) -> dict:
-    seed = request.config.getoption("--mlalab-seed")
-    out = {}
-    for name, timeline in timelines.TIMELINES.items():
-        store = timelines.record(timeline, scenario.endpoint.name, scenario.variant,
-                                 scenario.endpoint.variants[1], seed)
-        out[name] = cw.replay_alarms(aws, scenario.metric_alarms, [scenario.pager_alarm], store,
-                                     timeline.start, timeline.end)
-    return out
+def replays(aws, scenario: Scenario) -> dict:
+    """Each recorded timeline replayed through the learner's alarms, as they are defined in AWS."""
+    stores = scenario.recordings.result()
+    return {name: cw.replay_alarms(aws, scenario.metric_alarms, [scenario.pager_alarm], stores[name],
+                                   timeline.start, timeline.end)
+            for name, timeline in timelines.TIMELINES.items()}
 
 
 @pytest.mark.check("latency-metric")

@@ -1,0 +1,225 @@
+"""``mlalab grade-many``: a class graded in parallel, one grader process per submission, where one
+submission's crash or hang never touches another."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mlalab import batch, cli
+from mlalab.catalog import find_lab, load_labs
+from mlalab.formats.integrity import verify
+from mlalab.formats.json_format import document, number
+from mlalab.results import CheckResult, LabResult, SubmissionResult
+
+SYNTAX_ERROR = "def create_latency_alarms(endpoint_name:\n    pass\n"
+
+
+def write_submission(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def reference_files() -> dict[str, str]:
+    return {lab.workspace_file: lab.solution_path.read_text() for lab in load_labs()}
+
+
+def starter_files() -> dict[str, str]:
+    return {lab.workspace_file: lab.starter_text() for lab in load_labs()}
+
+
+def crash_for(learner: str, real=batch.grader_command):
+    """A grader command that kills itself (as the OOM killer would) for one learner only."""
+
+    def command(submission, out_file, options):
+        if submission.name == learner:
+            return [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]
+        return real(submission, out_file, options)
+
+    return command
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def test_class_folder_one_grader_crash_leaves_the_others_untouched(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("MLALAB_SIGNING_KEY", raising=False)
+    lab1, lab2 = find_lab(1), find_lab(2)
+    room = tmp_path / "class"
+    write_submission(room / "alice", reference_files())
+    write_submission(room / "bob", starter_files())
+    write_submission(room / "carol", {lab1.workspace_file: SYNTAX_ERROR,
+                                      lab2.workspace_file: lab2.solution_path.read_text()})
+    write_submission(room / "dave", reference_files())  # a perfect submission, but its grader dies
+    monkeypatch.setattr(batch, "grader_command", crash_for("dave"))
+    out = tmp_path / "out"
+
+    code = cli.main(["grade-many", str(room), "--out", str(out), "--jobs", "2", "--seed", "7"])
+
+    printed = capsys.readouterr().out
+    assert code == 0
+    labs = list(load_labs())
+    full = {lab.id: number(lab.max_score) for lab in labs}
+    expected = [["learner", "lab", "score", "max_score", "status"]]
+    for learner, scores in (("alice", {1: "pass", 2: "pass"}), ("bob", {1: "fail", 2: "fail"}),
+                            ("carol", {1: "fail", 2: "pass"}), ("dave", {1: "error", 2: "error"})):
+        for lab in labs:
+            status = scores[lab.id]
+            expected.append([learner, str(lab.id), full[lab.id] if status == "pass" else "0", full[lab.id],
+                             status])
+    assert read_csv(out / "grades.csv") == expected
+
+    report = (out / "report.html").read_text(encoding="utf-8")
+    for learner in ("alice", "bob", "carol", "dave"):
+        assert f'data-learner="{learner}"' in report
+        doc = json.loads((out / "results" / f"{learner}.json").read_text(encoding="utf-8"))
+        assert doc["submission"] == learner
+        assert verify(doc)
+    dave = json.loads((out / "results" / "dave.json").read_text(encoding="utf-8"))
+    assert dave["status"] == "error" and dave["score"] == 0
+    assert dave["error"] == "the grader process died (SIGKILL)"
+    assert all(check["status"] == "error" for lab in dave["labs"] for check in lab["checks"])
+    carol = json.loads((out / "results" / "carol.json").read_text(encoding="utf-8"))
+    assert any("SyntaxError" in problem for problem in carol["labs"][0]["problems"])
+
+    lines = printed.splitlines()
+    assert lines[0] == "Grading 4 submissions with 2 jobs (seed 7, 60 s per lab, 180 s per submission)"
+    total = sum(lab.max_score for lab in labs)
+    assert f"] dave: 0/{number(total)} error (" in printed
+    assert any(line.startswith("[") and "] dave: 0/" in line and line.endswith(
+        ": the grader process died (SIGKILL)") for line in lines)
+    assert f"] alice: {number(total)}/{number(total)} pass (" in printed
+    mean = number((total + lab2.max_score) / 4)
+    assert any(line.startswith("Total: 4 submissions in ") and line.endswith(
+        f": 1 pass, 2 fail, 1 error; mean score {mean}/{number(total)}") for line in lines)
+    written = f"Wrote {out / 'grades.csv'}, {out / 'report.html'} and 4 results in {out / 'results'}{os.sep}"
+    assert lines[-1] == written
+
+
+def test_a_grader_over_its_time_cap_is_killed_with_everything_it_started(tmp_path, monkeypatch, capsys):
+    lab2 = find_lab(2)
+    room = tmp_path / "class"
+    write_submission(room / "erin", {lab2.workspace_file: lab2.starter_text()})
+    write_submission(room / "frank", {lab2.workspace_file: lab2.starter_text()})
+    grandchild_pid = tmp_path / "grandchild.pid"
+    hang = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'],\n"
+        "                         start_new_session=True)\n"
+        f"open({str(grandchild_pid)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(600)\n"
+    )
+    real = batch.grader_command
+    monkeypatch.setattr(batch, "grader_command", lambda submission, out_file, options: (
+        [sys.executable, "-c", hang] if submission.name == "frank" else real(submission, out_file, options)))
+    monkeypatch.setattr(batch, "CAP_SLACK", 9.0)
+    out = tmp_path / "out"
+
+    started = time.monotonic()
+    code = cli.main(["grade-many", str(room), "--lab", "2", "--timeout", "1", "--out", str(out),
+                     "--jobs", "2"])
+    elapsed = time.monotonic() - started
+
+    assert code == 0
+    assert elapsed < 60  # the hung grader was stopped at its cap (10 s), not left to sleep
+    limit = "grading took longer than 10 s (the per-submission limit: 1 s per lab + 9 s) and was stopped"
+    assert f"frank: 0/{number(lab2.max_score)} error" in capsys.readouterr().out
+    rows = read_csv(out / "grades.csv")[1:]
+    assert rows == [["erin", "2", "0", number(lab2.max_score), "fail"],
+                    ["frank", "2", "0", number(lab2.max_score), "error"]]
+    frank = json.loads((out / "results" / "frank.json").read_text(encoding="utf-8"))
+    assert frank["error"] == limit
+    pid = int(grandchild_pid.read_text())
+    assert not _alive(pid), "a process started by the killed grader survived it"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_exit_3_when_no_submission_could_be_graded(tmp_path, monkeypatch, capsys):
+    room = tmp_path / "class"
+    write_submission(room / "gina", starter_files())
+    monkeypatch.setattr(batch, "grader_command", crash_for("gina"))
+
+    code = cli.main(["grade-many", str(room), "--out", str(tmp_path / "out")])
+
+    assert code == 3
+    assert capsys.readouterr().err.strip() == (
+        "mlalab grade-many: grading could not run for any submission (see the reasons above)")
+    assert read_csv(tmp_path / "out" / "grades.csv")[1][4] == "error"
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mlalab.cli", *args], capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+def test_a_folder_that_does_not_exist_is_named_with_exit_2(tmp_path):
+    missing = tmp_path / "no-such-class"
+    done = run_cli("grade-many", str(missing), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"mlalab grade-many: {missing} does not exist or is not a folder"
+    assert not (tmp_path / "out").exists()
+
+
+def test_other_bad_input_exits_2(tmp_path):
+    room = tmp_path / "class"
+    write_submission(room / "hal", {})
+    not_a_folder = tmp_path / "file.txt"
+    not_a_folder.write_text("x")
+    done = run_cli("grade-many", str(room), "--out", str(not_a_folder))
+    assert (done.returncode, done.stderr.strip()) == (
+        2, f"mlalab grade-many: --out {not_a_folder} is a file, not a folder")
+    done = run_cli("grade-many", str(room), "--out", str(tmp_path / "o"), "--jobs", "0")
+    assert (done.returncode, done.stderr.strip()) == (2, "mlalab grade-many: --jobs must be at least 1")
+    done = run_cli("grade-many", str(room), "--out", str(tmp_path / "o"), "--lab", "99")
+    assert done.returncode == 2 and "there is no lab '99'" in done.stderr
+
+
+def test_discover_submissions_and_class_folders(tmp_path):
+    solo = write_submission(tmp_path / "solo", {"lab01.py": ""})
+    (solo / "notes").mkdir()  # a subfolder does not make a submission a class folder
+    room = tmp_path / "room"
+    write_submission(room / "zoe", {"lab02.py": ""})
+    write_submission(room / "solo", {"lab01.py": ""})
+    write_submission(room / "empty", {})
+    (room / ".git").mkdir()
+    (room / "__pycache__").mkdir()
+    found = batch.discover([solo, room])
+    assert [(s.name, s.path) for s in found] == [
+        ("solo", solo.resolve()), ("empty", (room / "empty").resolve()),
+        ("solo-2", (room / "solo").resolve()), ("zoe", (room / "zoe").resolve())]
+    with pytest.raises(batch.BatchInputError, match="nope, .*nada do not exist"):
+        batch.discover([tmp_path / "nope", tmp_path / "nada"])
+
+
+def test_from_dict_rebuilds_what_the_json_document_holds():
+    result = SubmissionResult(
+        submission="x", status="fail", score=2.0, max_score=4.0, duration=1.25, labs=[LabResult(
+            lab=1, slug="01_a", title="A", task="4.2", status="fail", score=2.0, max_score=4.0, output="hi\n",
+            output_truncated=True, problems=["p"], duration=0.5, seed=9, checks=[
+                CheckResult("c1", "one", "pass", 2.0, 2.0, "one", "4.2", 0.125),
+                CheckResult("c2", "two", "fail", 0.0, 2.0, "why", "4.2", 0.25)])])
+    assert batch.from_dict(json.loads(json.dumps(document(result)))).to_dict() == result.to_dict()
+
+
+def test_results_file_names_stay_inside_results(tmp_path):
+    assert batch.results_file_name("alice") == "alice.json"
+    assert batch.results_file_name("../evil name") == "_evil_name.json"
+    assert os.sep not in batch.results_file_name("a/b")
