@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from checks.core import Verdict, fail, ok
+from checks.core import CheckFailed, Verdict, fail, ok
 from fixtures.moto_ext.cloudwatch.evaluator import MetricStore, Replay, replay
 
 
@@ -151,7 +151,11 @@ def replay_alarms(aws, metric_alarm_names: list[str], composite_names: list[str]
     """Replay a timeline through the learner's alarms, as they are defined in the lab's AWS."""
     metric = [a for a in (metric_alarm(aws, n) for n in metric_alarm_names) if a]
     composites = [a for a in (composite_alarm(aws, n) for n in composite_names) if a]
-    return replay(metric, composites, store, start, end)
+    try:
+        return replay(metric, composites, store, start, end)
+    except (NotImplementedError, ValueError, KeyError) as exc:
+        raise CheckFailed(f"your alarms could not be replayed through CloudWatch's evaluation rules: {exc}. "
+                          "Use the statistics, operators and metric math this lab asks for.") from exc
 
 
 def never_in_alarm(result: Replay, alarm_names: list[str], story: str, since: datetime | None = None,

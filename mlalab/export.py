@@ -81,6 +81,8 @@ def learner_makefile(text: str) -> str:
         if target and target.group(1) in LEARNER_MAKE_DROPS:
             skipping = True
             continue
+        if line.startswith("#"):
+            line = re.sub(r";?\s*`make ({})`[^;.\n]*".format("|".join(LEARNER_MAKE_DROPS)), "", line)
         if line.startswith(".PHONY:"):
             names = [n for n in line[len(".PHONY:"):].split() if n not in LEARNER_MAKE_DROPS]
             line = ".PHONY: " + " ".join(names) + "\n"

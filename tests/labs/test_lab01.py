@@ -92,3 +92,14 @@ def test_millisecond_threshold_is_explained(tmp_path, lab01):
     assert "Threshold 300; expected 300000" in message
     assert "A threshold of 500 would mean 0.5 ms, not 500 ms" in message
     assert "quiet-day" in failing(result)
+
+
+def test_alarm_the_evaluator_cannot_replay_fails_with_a_reason(tmp_path, lab01):
+    """RATE() is valid metric math, but not one the evaluator replays: a failure, never a grader error."""
+    source = apply(lab01.solution_path.read_text(), [('"100 * errors / invocations"', '"100 * RATE(errors)"')])
+    result = grade_source(tmp_path, lab01, source)
+    assert all(c.status != "error" for c in result.checks)
+    quiet = next(c for c in result.checks if c.id == "quiet-day")
+    assert quiet.status == "fail"
+    assert quiet.message.startswith("your alarms could not be replayed through CloudWatch's evaluation rules: "
+                                    "Metric math function RATE is not supported by the alarm evaluator")
