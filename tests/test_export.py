@@ -106,6 +106,7 @@ def test_learner_lab_yaml_drops_hidden_checks():
 
 def project_copy_with_a_hidden_check(root: Path) -> Path:
     """The project's source (as the export reads it) with one check of lab 2 marked hidden."""
+    root.mkdir()
     for name in export.TOP_LEVEL_FILES:
         if (PROJECT_ROOT / name).is_file():
             shutil.copy2(PROJECT_ROOT / name, root / name)
