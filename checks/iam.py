@@ -42,7 +42,8 @@ def role_policies(aws, role_name: str) -> RolePolicies | None:
         role = iam.get_role(RoleName=role_name)["Role"]
     except iam.exceptions.NoSuchEntityException:
         return None
-    result = RolePolicies(role_name, role["Arn"], parse_policy("trust policy", _document(role["AssumeRolePolicyDocument"])))
+    trust = parse_policy("trust policy", _document(role["AssumeRolePolicyDocument"]))
+    result = RolePolicies(role_name, role["Arn"], trust)
     for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
         doc = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
         result.identity.append(parse_policy(f"inline policy {policy_name}", _document(doc)))
@@ -110,7 +111,8 @@ def decisions(role: RolePolicies, rows: list[Expect]) -> Verdict:
             continue
         context = f" with {row.context}" if row.context else ""
         if row.allowed:
-            return fail(f"role {role.name} cannot {row.action} on {row.resource}{context}: {decision.reason.rstrip('.')}. "
+            reason = decision.reason.rstrip(".")
+            return fail(f"role {role.name} cannot {row.action} on {row.resource}{context}: {reason}. "
                         f"It needs to: {row.why}")
         return fail(f"role {role.name} can {row.action} on {row.resource}{context}, "
                     f"{_statement(decision)}. It must not: {row.why}")

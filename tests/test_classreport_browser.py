@@ -13,9 +13,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.test_classreport import BOB, class_results
 
 from mlalab import classreport
+from tests.test_classreport import BOB, class_results
 
 CHROMIUM = Path("/usr/bin/chromium")
 # "INFO:CONSOLE:12]" in current Chromium, "INFO:CONSOLE(12)]" in older builds.

@@ -9,8 +9,8 @@ from tests.conftest import apply, failing, grade_source
 MUTATIONS = {
     "latency-metric": [('ExtendedStatistic="p99"', 'ExtendedStatistic="p90"')],
     "latency-thresholds": [("(warning_alarm_name, 300)", "(warning_alarm_name, 350)")],
-    "latency-window": [("            EvaluationPeriods=3,\n            DatapointsToAlarm=2,\n            Threshold=threshold_ms",
-                        "            EvaluationPeriods=5,\n            DatapointsToAlarm=2,\n            Threshold=threshold_ms")],
+    "latency-window": [("EvaluationPeriods=3,\n            DatapointsToAlarm=2,\n            Threshold=threshold_ms",
+                        "EvaluationPeriods=5,\n            DatapointsToAlarm=2,\n            Threshold=threshold_ms")],
     "missing-data": [('        Threshold=5,\n        ComparisonOperator="GreaterThanThreshold",\n'
                       '        TreatMissingData="notBreaching",',
                       '        Threshold=5,\n        ComparisonOperator="GreaterThanThreshold",\n'
@@ -19,7 +19,8 @@ MUTATIONS = {
                        "            AlarmActions=[warning_topic_arn, 'arn:aws:sns:us-east-1:123456789012:x'],\n"
                        "        )")],
     "error-rate-math": [('"Period": 60, "Stat": "Sum"}}', '"Period": 60, "Stat": "Average"}}')],
-    "pager-composite": [("AlarmActions=[pager_topic_arn],", "AlarmActions=[pager_topic_arn, pager_topic_arn + '-old'],")],
+    "pager-composite": [("AlarmActions=[pager_topic_arn],",
+                         "AlarmActions=[pager_topic_arn, pager_topic_arn + '-old'],")],
     # Behaviour-only mistakes: the configuration checks cannot see them, the replays can.
     "quiet-day": [('            ComparisonOperator="GreaterThanThreshold",\n            TreatMissingData',
                    '            ComparisonOperator="LessThanThreshold" if threshold_ms == 300 else '
