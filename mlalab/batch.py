@@ -112,7 +112,7 @@ def grader_command(submission: Submission, out_file: Path, options: Options) -> 
     return command
 
 
-def _process_tree(root: int) -> list[int]:
+def process_tree(root: int) -> list[int]:
     """``root`` and all its descendants (Linux /proc), parents first; just ``root`` elsewhere."""
     children: dict[int, list[int]] = {}
     try:
@@ -151,7 +151,7 @@ def kill_tree(proc: subprocess.Popen) -> None:
     their own sessions: freeze the tree (so nothing new escapes), then kill it."""
     frozen: set[int] = set()
     for _ in range(3):
-        tree = [pid for pid in _process_tree(proc.pid) if pid not in frozen]
+        tree = [pid for pid in process_tree(proc.pid) if pid not in frozen]
         if not tree:
             break
         _signal_all(tree, signal.SIGSTOP)
@@ -306,8 +306,12 @@ class BatchOutcome:
     grader_errors: int
 
 
+def _print(line: str) -> None:
+    print(line, flush=True)  # one line per submission as it finishes, also when piped to a CI log
+
+
 def run(paths: list[Path], out: Path, options: Options, *, key: bytes | None = None,
-        log=print) -> BatchOutcome:
+        log=_print) -> BatchOutcome:
     """Grade every submission under ``paths`` and write grades.csv, report.html and results/ to ``out``."""
     from mlalab import classreport
 

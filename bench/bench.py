@@ -1,0 +1,283 @@
+"""Grading speed and memory, from one run (``make bench``).
+
+Prints, and writes to bench/out/latest.json:
+- the median wall time of ``mlalab grade --reference --lab 1``, ``--lab 2`` and of all labs, each a
+  fresh process as a learner's ``make lab-N`` is, against the floor ``python -c "import boto3, moto"``;
+- the peak memory of each: the largest single process (``ru_maxrss`` of the grader and every
+  process it waited for, from ``wait4``) and the whole process tree's memory (PSS, sampled every
+  50 ms: grader, moto server thread and the sandboxed learner process together);
+- batch grading of 20 submissions (reference, starters, partly correct) with ``--jobs 1`` and
+  ``--jobs 2``: submissions per minute and the speed-up;
+- each target with PASS or MISS.
+
+No figure here is asserted by the test suite: timings depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from mlalab.batch import process_tree
+from mlalab.catalog import BEGIN, END, find_lab, load_labs
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out" / "latest.json"
+FLOOR_CODE = "import boto3, moto"
+ONE_LAB_RATIO, ONE_LAB_SECONDS, PEAK_MB, SPEEDUP = 4.0, 3.0, 400.0, 1.6
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def mlalab_command() -> list[str]:
+    script = Path(sys.executable).with_name("mlalab")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "mlalab.cli"]
+
+
+def proportional_memory(pid: int) -> int:
+    """Bytes of memory a process uses, shared pages split between their users (PSS), so a tree's
+    sum does not count a forked child's shared pages twice; RSS where PSS is not available."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            return int(handle.read().split()[1]) * PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class TreeMemory:
+    """Samples the summed memory (PSS) of a process and its descendants (Linux /proc)."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            for pid in process_tree(self.pid):
+                total += proportional_memory(pid)
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.interval)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def measure(command: list[str], cwd: Path | None = None) -> dict:
+    """Run ``command`` once: wall time, exit code, largest process RSS and process-tree PSS."""
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
+        sampler = TreeMemory(proc.pid)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        tree_peak = sampler.stop()
+        log.seek(0)
+        stderr = log.read().decode(errors="replace")[-2000:]
+    max_rss = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)  # bytes
+    return {"seconds": wall, "exit": proc.returncode, "max_rss": max_rss, "tree_pss": tree_peak,
+            "stderr": stderr}
+
+
+def repeated(label: str, command: list[str], runs: int, check=None) -> dict:
+    samples = []
+    for _ in range(runs):
+        sample = measure(command)
+        if sample["exit"] != 0:
+            raise SystemExit(f"bench: {label} failed (exit {sample['exit']}):\n{sample['stderr']}")
+        if check and not check():
+            raise SystemExit(f"bench: {label}: the reference solution did not earn full marks, so this "
+                             "grading is not representative (run: mlalab grade --reference)")
+        samples.append(sample)
+    return {
+        "command": " ".join(command),
+        "median_s": statistics.median(s["seconds"] for s in samples),
+        "samples_s": [round(s["seconds"], 3) for s in samples],
+        "max_rss_mb": max(s["max_rss"] for s in samples) / 2**20,
+        "tree_pss_mb": max(s["tree_pss"] for s in samples) / 2**20,
+    }
+
+
+def reference_passes(path: Path):
+    def check() -> bool:
+        doc = json.loads(path.read_text())
+        return doc["status"] == "pass" and doc["score"] == doc["max_score"]
+
+    return check
+
+
+# --- batch submissions ----------------------------------------------------------------------------
+
+
+def without_function(solution: str, function: str) -> str:
+    """A reference solution with one function's solution block replaced by NotImplementedError."""
+    head, tail = solution.split(f"def {function}(", 1)
+    start, end = tail.index(BEGIN), tail.index(END) + len(END)
+    return head + f"def {function}(" + tail[:start] + "raise NotImplementedError" + tail[end:]
+
+
+def make_class(room: Path, size: int) -> dict[str, int]:
+    labs = list(load_labs())
+    lab1, lab2 = find_lab(1), find_lab(2)
+    reference = {lab.workspace_file: lab.solution_path.read_text() for lab in labs}
+    starter = {lab.workspace_file: lab.starter_text() for lab in labs}
+    partly = [
+        {lab1.workspace_file: without_function(lab1.solution_path.read_text(), "create_pager_alarm"),
+         lab2.workspace_file: lab2.starter_text()},
+        {lab1.workspace_file: lab1.starter_text(), lab2.workspace_file: lab2.solution_path.read_text()},
+    ]
+    n_reference = size * 2 // 5
+    n_starter = (size - n_reference) // 2
+    counts = {"reference": n_reference, "starter": n_starter, "partly correct": size - n_reference - n_starter}
+    kinds = ([("reference", reference)] * counts["reference"] + [("starter", starter)] * counts["starter"]
+             + [("partly", partly[i % 2]) for i in range(counts["partly correct"])])
+    for number, (kind, files) in enumerate(kinds, start=1):
+        folder = room / f"{kind}-{number:02d}"
+        folder.mkdir(parents=True)
+        for name, text in files.items():
+            (folder / name).write_text(text)
+    return counts
+
+
+def batch(room: Path, out: Path, jobs: int, seed: int) -> dict:
+    sample = measure([*mlalab_command(), "grade-many", str(room), "--out", str(out), "--jobs", str(jobs),
+                      "--seed", str(seed)])
+    if sample["exit"] != 0:
+        raise SystemExit(f"bench: grade-many --jobs {jobs} failed (exit {sample['exit']}):\n{sample['stderr']}")
+    return sample
+
+
+# --- report -----------------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per single-grading figure (median)")
+    parser.add_argument("--batch", type=int, default=20, help="submissions in the batch figures")
+    parser.add_argument("--quick", action="store_true", help="1 run each and a batch of 4 (a smoke run)")
+    parser.add_argument("--out", type=Path, default=OUT, help="JSON figures (default: bench/out/latest.json)")
+    args = parser.parse_args(argv)
+    runs, size = (1, 4) if args.quick else (args.runs, args.batch)
+    labs = list(load_labs())
+    seed = 20240601
+    began = time.perf_counter()
+    from mlalab.sandbox.runner import namespaces_available
+
+    isolation = "linux-namespaces" if namespaces_available() else "process"
+    print(f"mla-labs benchmark: Python {platform.python_version()}, {platform.system()} {platform.machine()}, "
+          f"{os.cpu_count()} CPUs, sandbox {isolation}; median of {runs} run{'s' if runs != 1 else ''}")
+    print()
+
+    with tempfile.TemporaryDirectory(prefix="mlalab-bench-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        doc = scratch / "result.json"
+        grade = [*mlalab_command(), "grade", "--reference", "--format", "json", "--out", str(doc),
+                 "--seed", str(seed)]
+        figures = {
+            "floor": repeated("the floor", [sys.executable, "-c", FLOOR_CODE], runs),
+            "lab_1": repeated("lab 1", [*grade, "--lab", "1"], runs, reference_passes(doc)),
+            "lab_2": repeated("lab 2", [*grade, "--lab", "2"], runs, reference_passes(doc)),
+            "all_labs": repeated("all labs", grade, runs, reference_passes(doc)),
+        }
+        floor = figures["floor"]["median_s"]
+        for figure in figures.values():
+            figure["ratio_to_floor"] = figure["median_s"] / floor
+
+        rows = [("floor: python -c \"import boto3, moto\"", figures["floor"]),
+                ("mlalab grade --reference --lab 1", figures["lab_1"]),
+                ("mlalab grade --reference --lab 2", figures["lab_2"]),
+                (f"mlalab grade --reference (all {len(labs)} labs)", figures["all_labs"])]
+        print(f"{'Single gradings (each a fresh process)':<44} {'median':>8} {'vs floor':>9}   "
+              "peak memory: largest RSS / tree PSS")
+        for label, figure in rows:
+            print(f"  {label:<42} {figure['median_s']:>6.2f} s {figure['ratio_to_floor']:>8.1f}x   "
+                  f"{figure['max_rss_mb']:>6.0f} MB / {figure['tree_pss_mb']:.0f} MB")
+        print()
+
+        targets = []
+        for key, lab in (("lab_1", 1), ("lab_2", 2)):
+            figure = figures[key]
+            targets.append((f"lab {lab} within {ONE_LAB_RATIO:g}x the floor", f"{figure['ratio_to_floor']:.1f}x",
+                            figure["ratio_to_floor"] <= ONE_LAB_RATIO))
+            targets.append((f"lab {lab} under {ONE_LAB_SECONDS:g} s", f"{figure['median_s']:.2f} s",
+                            figure["median_s"] < ONE_LAB_SECONDS))
+        single = [figures[k] for k in ("lab_1", "lab_2", "all_labs")]
+        largest = max(f["max_rss_mb"] for f in single)
+        tree = max(f["tree_pss_mb"] for f in single)
+        targets.append((f"peak memory under {PEAK_MB:g} MB (largest process)", f"{largest:.0f} MB",
+                        largest < PEAK_MB))
+        targets.append((f"peak memory under {PEAK_MB:g} MB (all processes, PSS)", f"{tree:.0f} MB",
+                        tree < PEAK_MB))
+
+        room = scratch / "class"
+        counts = make_class(room, size)
+        what = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        serial = batch(room, scratch / "out-1", 1, seed)
+        parallel = batch(room, scratch / "out-2", 2, seed)
+        same = (scratch / "out-1" / "grades.csv").read_text() == (scratch / "out-2" / "grades.csv").read_text()
+        speedup = serial["seconds"] / parallel["seconds"]
+        batch_figures = {
+            "submissions": size, "mix": counts, "seed": seed, "same_grades": same, "speedup": speedup,
+            "jobs_1": {"seconds": serial["seconds"], "per_minute": size / serial["seconds"] * 60,
+                       "tree_pss_mb": serial["tree_pss"] / 2**20},
+            "jobs_2": {"seconds": parallel["seconds"], "per_minute": size / parallel["seconds"] * 60,
+                       "tree_pss_mb": parallel["tree_pss"] / 2**20},
+        }
+        print(f"Batch grading: {size} submissions ({what}), mlalab grade-many, seed {seed}")
+        for jobs in (1, 2):
+            figure = batch_figures[f"jobs_{jobs}"]
+            print(f"  --jobs {jobs}  {figure['seconds']:>7.1f} s  {figure['per_minute']:>6.1f} submissions/min   "
+                  f"peak memory (all processes) {figure['tree_pss_mb']:.0f} MB")
+        print(f"  speed-up  {speedup:>7.2f}x   grades identical with --jobs 1 and --jobs 2: "
+              f"{'yes' if same else 'NO'}")
+        targets.append((f"batch speed-up with --jobs 2 at least {SPEEDUP:g}x", f"{speedup:.2f}x",
+                        speedup >= SPEEDUP))
+        print()
+
+    print("Targets")
+    for name, value, ok in targets:
+        print(f"  {name:<58} {value:>9}   {verdict(ok)}")
+    total = time.perf_counter() - began
+    print()
+    report = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}", "cpus": os.cpu_count(), "sandbox": isolation,
+        "runs": runs, "quick": args.quick, "seed": seed, "bench_seconds": total,
+        "single": figures, "batch": batch_figures,
+        "targets": [{"name": name, "value": value, "pass": ok} for name, value, ok in targets],
+        "children_max_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    where = args.out.relative_to(Path.cwd()) if args.out.is_relative_to(Path.cwd()) else args.out
+    print(f"Wrote {where} (bench took {total:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
