@@ -19,6 +19,7 @@ import yaml
 
 from mlalab.catalog import BEGIN, PROJECT_ROOT, load_labs
 
+LEARNER_README = "docs/learner-edition.md"
 TOP_LEVEL_FILES = ("pyproject.toml", "Makefile", "README.md", "LICENSE", "LICENSE.md", "NOTICE", ".gitignore")
 TOP_LEVEL_DIRS = ("mlalab", "checks", "fixtures", "labs")
 SKIPPED_NAMES = {"__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".venv", "workspace", ".git",
@@ -122,6 +123,9 @@ def export_learner(dest: Path, project_root: Path = PROJECT_ROOT) -> ExportSumma
             text_or_bytes = source.read_bytes()
             if name == "Makefile":
                 text_or_bytes = learner_makefile(text_or_bytes.decode("utf-8")).encode("utf-8")
+            elif name == "README.md" and (root / LEARNER_README).is_file():
+                # The project's README is for maintainers (tests, reference solutions); learners get theirs.
+                text_or_bytes = (root / LEARNER_README).read_bytes()
             (dest / name).write_bytes(text_or_bytes)
             shutil.copymode(source, dest / name)
             summary.files += 1

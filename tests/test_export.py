@@ -70,6 +70,9 @@ def assert_learner_edition(root: Path) -> None:
         assert yaml.safe_load((folder / "lab.yaml").read_text())["edition"] == "learner"
     for name in ("pyproject.toml", "Makefile", "mlalab/cli.py", "checks/core.py", "fixtures/scenarios.py"):
         assert (root / name).is_file(), name
+    readme = (root / "README.md").read_text()
+    assert readme.startswith("# mla-labs · learner edition")
+    assert "solution" not in readme and "make test" not in readme
     makefile = (root / "Makefile").read_text()
     assert "lab-%:" in makefile and "bench/bench.py" not in makefile and "\ntest:" not in makefile
 
@@ -107,8 +110,9 @@ def test_learner_lab_yaml_drops_hidden_checks():
 def project_copy_with_a_hidden_check(root: Path) -> Path:
     """The project's source (as the export reads it) with one check of lab 2 marked hidden."""
     root.mkdir()
-    for name in export.TOP_LEVEL_FILES:
+    for name in (*export.TOP_LEVEL_FILES, export.LEARNER_README):
         if (PROJECT_ROOT / name).is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(PROJECT_ROOT / name, root / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
     for name in export.TOP_LEVEL_DIRS:
