@@ -79,6 +79,11 @@ def problems(lab: Lab, run: LearnerRun, timeout: float, memory_mb: int) -> list[
     elif imported and imported.get("status") == "raised":
         out.append(f"{lab.workspace_file} could not be imported: "
                    f"{describe_error(lab, 'the module', imported['error'])}. No function could be called.")
+    elif imported and imported.get("status") == "exit":
+        e = imported.get("error") or {}
+        out.append(f"{lab.workspace_file} called {e.get('message', 'sys.exit()')} while it was being imported"
+                   f"{_where(lab, e)}: a lab file must only define its functions, not exit the process. "
+                   "No function could be called.")
     for fn in lab.functions:
         event = run.call_event(fn.name)
         if event is None:
@@ -98,6 +103,12 @@ def problems(lab: Lab, run: LearnerRun, timeout: float, memory_mb: int) -> list[
             out.append(describe_error(lab, fn.name, event.get("error") or {}))
     for what in run.violations():
         out.append(f"the sandbox refused: your code tried to {what}")
+    forged = getattr(run, "forged", 0)
+    if forged:
+        lines = "line" if forged == 1 else "lines"
+        out.append(f"your code wrote {forged} {lines} of its own to the grader's event channel; they were "
+                   "ignored: what your process reports only explains problems, points come from the AWS state "
+                   "the checks read")
     if any(e.get("event") == "memory" for e in run.events):
         out.append(f"your code ran out of memory (limit {memory_mb} MiB) and was stopped")
     finished = any(e.get("event") == "done" for e in run.events)
@@ -106,7 +117,7 @@ def problems(lab: Lab, run: LearnerRun, timeout: float, memory_mb: int) -> list[
         during = f" while running {started[-1]}" if started else ""
         out.append(f"your code did not finish within {timeout:g} s{during} and was stopped: look for a loop "
                    "that never ends or a waiter without a time limit. Functions after it were not called.")
-    elif not finished and not (imported and imported.get("status") in ("syntax", "raised")):
+    elif not finished and not (imported and imported.get("status") in ("syntax", "raised", "exit")):
         out.append(_early_exit(run))
     return out
 

@@ -3,13 +3,20 @@
 It runs in the grader's process (a thread), so the grader can reset state in-process between labs
 while the learner's process reaches it only over HTTP. moto's own control plane (``/moto-api/``:
 reset, seed, state injection) is refused on the wire: the learner's code must not be able to
-reset the scenario or inject state that the checks would read.
+reset the scenario or inject state that the checks would read. Requests whose parameters carry
+control characters are refused too, as AWS refuses them: stored in a name, they would make the
+server's own XML answers unreadable to the grader and turn a learner's failed lab into a grader
+"error" (and smuggle terminal escapes into reports).
 """
 
 from __future__ import annotations
 
+import io
+import json
 import logging
+import re
 import threading
+from urllib.parse import parse_qsl, unquote_plus
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
@@ -19,19 +26,102 @@ from fixtures import moto_ext
 REGION = "us-east-1"
 
 
+# Characters XML 1.0 cannot carry (tab, LF and CR can), and DEL; in JSON bodies also as \\u escapes.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_ESCAPE = re.compile(r"\\u00(?:[01][0-9a-fA-F]|7[fF])")
+_ALLOWED_ESCAPES = {"\\u0009", "\\u000a", "\\u000d"}
+# Names, ids and ARNs are one line in AWS: no line break of any kind either (an XML reader turns a
+# CR into LF, so a name with one could never be read back by the grader).
+_NAME_BREAKS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+_NAME_KEY = re.compile(r"(Name|name|Id|Arn|arn)$")
+_BODY_CAP = 8 * 1024 * 1024
+
+
+def _has_control(text: str) -> bool:
+    if _CONTROL.search(text):
+        return True
+    return any(m.group().lower() not in _ALLOWED_ESCAPES for m in _CONTROL_ESCAPE.finditer(text))
+
+
+def _bad_name(pairs) -> str | None:
+    """The first name-like parameter (``PolicyName``, ``Tags.member.1.Key`` is not) with a line break."""
+    for key, value in pairs:
+        if isinstance(key, str) and isinstance(value, str) and _NAME_KEY.search(key.rsplit(".", 1)[-1]) \
+                and _NAME_BREAKS.search(value):
+            return key
+    return None
+
+
+def _json_pairs(value, depth: int = 0):
+    if depth > 50:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key, item
+            yield from _json_pairs(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_pairs(item, depth + 1)
+
+
 class _RefuseMotoApi:
-    """WSGI middleware that answers 403 for moto's control endpoints."""
+    """WSGI middleware that answers 403 for moto's control endpoints, and 400 (as AWS would) for API
+    parameters with control characters, or names with line breaks."""
 
     def __init__(self, app) -> None:
         self.app = app
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO", "").lstrip("/").startswith("moto-api"):
-            body = b"moto-api is disabled in mla-labs: lab code may only use AWS APIs"
-            start_response("403 Forbidden", [("Content-Type", "text/plain"),
-                                              ("Content-Length", str(len(body)))])
-            return [body]
+            return self._answer(start_response, "403 Forbidden", "text/plain",
+                                b"moto-api is disabled in mla-labs: lab code may only use AWS APIs")
+        problem = self._bad_parameters(environ)
+        if problem:
+            message = f"mla-labs: {problem}, which AWS does not accept"
+            if "json" in environ.get("CONTENT_TYPE", ""):
+                body = json.dumps({"__type": "ValidationException", "message": message}).encode()
+                return self._answer(start_response, "400 Bad Request", "application/x-amz-json-1.1", body)
+            body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>{message}"
+                    "</Message></Error><RequestId>mla-labs</RequestId></ErrorResponse>").encode()
+            return self._answer(start_response, "400 Bad Request", "text/xml", body)
         return self.app(environ, start_response)
+
+    @staticmethod
+    def _answer(start_response, status: str, content_type: str, body: bytes):
+        start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+        return [body]
+
+    @staticmethod
+    def _bad_parameters(environ) -> str | None:
+        """What is wrong with the parameters of a query (form-encoded) or JSON API call, if anything.
+        Object bodies (S3) are data, not parameters, and are never inspected."""
+        query = environ.get("QUERY_STRING", "")
+        pairs = parse_qsl(query, keep_blank_values=True)
+        content_type = environ.get("CONTENT_TYPE", "")
+        text = ""
+        if "x-www-form-urlencoded" in content_type or "json" in content_type:
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if 0 < length <= _BODY_CAP:
+                body = environ["wsgi.input"].read(length)
+                environ["wsgi.input"] = io.BytesIO(body)  # put it back for moto
+                text = body.decode("utf-8", "replace")
+                if "x-www-form-urlencoded" in content_type:
+                    pairs += parse_qsl(text, keep_blank_values=True)
+                    text = unquote_plus(text)
+                else:
+                    try:
+                        pairs += list(_json_pairs(json.loads(text)))
+                    except (ValueError, RecursionError):
+                        pass
+        if _has_control(unquote_plus(query)) or _has_control(text):
+            return "a request parameter contains a control character"
+        name = _bad_name(pairs)
+        if name:
+            return f"the parameter {name} contains a line break or control character"
+        return None
 
 
 class LabServer:

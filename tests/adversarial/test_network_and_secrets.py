@@ -1,0 +1,167 @@
+"""Learner code that reaches past its lab: moto's control plane, the network, the grader's secrets."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from mlalab.sandbox import runner
+from mlalab.sandbox.runner import namespaces_available
+from tests.adversarial import HEADER, SIGNATURE, TRY, assert_refused, grade_lab, solution_source
+
+MOTO_API = ["/moto-api/reset", "/moto-api/data.json", "/moto-api/seed?a=42", "/moto-api/reset-auth",
+            "//moto-api/reset", "/%6Doto-api/reset", "/moto-api/state-manager/set-transition",
+            "/moto-api/recorder/start-recording", "/moto-api/"]
+CALL_MOTO_API = '''
+import urllib.error, urllib.request
+def moto_api():
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
+    for path in PATHS:
+        request = urllib.request.Request(endpoint + path, data=b"{}" if "reset" in path else None,
+                                         headers={"Host": "motoapi.amazonaws.com"})
+        try:
+            answer = urllib.request.urlopen(request, timeout=5)
+            print(path, "ANSWERED", answer.status, answer.read()[:60])
+        except urllib.error.HTTPError as exc:
+            print(path, "HTTP", exc.code, exc.read()[:80])
+'''.replace("PATHS", repr(MOTO_API))
+
+
+# --- 9. moto's own control plane -------------------------------------------------------------------
+
+def test_moto_api_is_refused_and_earns_nothing(tmp_path):
+    result = grade_lab(tmp_path, HEADER + CALL_MOTO_API + "moto_api()\n" + SIGNATURE + "    moto_api()\n")
+    assert result.score == 0
+    for path in MOTO_API:
+        assert f"{path} HTTP 403 b'moto-api is disabled in mla-labs" in result.output, result.output
+    assert "ANSWERED" not in result.output
+
+
+def test_resetting_moto_after_a_correct_solution_has_no_effect(tmp_path):
+    # The reference solution, then a reset of every backend and a new seed: if either worked, the
+    # role (and the grader's scenario: buckets, key, log group) would be gone and checks would fail.
+    source = solution_source().replace('    return role["Role"]["Arn"]',
+                                       '    moto_api()\n    return role["Role"]["Arn"]')
+    result = grade_lab(tmp_path, CALL_MOTO_API.replace("import urllib", "import os, urllib") + source)
+    assert result.score == result.max_score == 16
+    assert "/moto-api/reset HTTP 403" in result.output
+
+
+# --- 11. the network, beyond the lab's endpoint -----------------------------------------------------
+
+class Listener:
+    """A grader-side TCP (or Unix) listener that records every connection it gets."""
+
+    def __init__(self, family: int, address) -> None:
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.bind(address)
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.address = self.sock.getsockname()
+        self.accepted = 0
+        self.closed = False
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self.closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.closed = True
+        self.sock.close()
+
+
+@pytest.fixture
+def listeners(tmp_path):
+    made = [Listener(socket.AF_INET, ("127.0.0.1", 0)), Listener(socket.AF_INET, ("127.0.0.2", 0)),
+            Listener(socket.AF_UNIX, str(tmp_path / "grader.sock"))]
+    yield made
+    for listener in made:
+        listener.close()
+
+
+def network_source(listeners) -> str:
+    tcp = [tuple(listener.address) for listener in listeners[:2]]
+    unix = listeners[2].address
+    return HEADER + TRY + f'''
+import socket, urllib.request
+def reach_out():
+    for address in {tcp!r} + [("127.0.0.1", 22), ("10.0.0.1", 80), ("::1", {tcp[0][1]})]:
+        attempt(f"tcp {{address}}", lambda: socket.create_connection(address, timeout=2).close())
+    attempt("unix", lambda: socket.socket(socket.AF_UNIX).connect({unix!r}))
+    attempt("http", lambda: urllib.request.urlopen("http://127.0.0.1:{tcp[0][1]}/", timeout=2))
+    attempt("dns", lambda: socket.getaddrinfo("example.com", 443))
+    attempt("dns by name", lambda: socket.gethostbyname("pypi.org"))
+    attempt("udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("8.8.8.8", 53)))
+    attempt("listen", lambda: socket.socket().bind(("0.0.0.0", 8080)))
+reach_out()
+''' + SIGNATURE + "    reach_out()\n"
+
+
+def assert_no_connection(result, listeners) -> None:
+    assert result.score == 0
+    assert [listener.accepted for listener in listeners] == [0, 0, 0]
+    assert "DONE" not in result.output, result.output
+    (port1, port2) = listeners[0].address[1], listeners[1].address[1]
+    assert_refused(result,
+                   f"open a network connection to ('127.0.0.1', {port1}) (only the lab's AWS endpoint can be "
+                   "reached)",
+                   f"open a network connection to ('127.0.0.2', {port2})",
+                   "open a network connection to ('127.0.0.1', 22)",
+                   "open a network connection to ('10.0.0.1', 80)",
+                   f"open a network connection to ('::1', {port1})",
+                   f"open a network connection to '{listeners[2].address}' (a local socket outside the sandbox)",
+                   "look up the address of 'example.com' (DNS): the lab has no network but its AWS endpoint",
+                   "look up the address of 'pypi.org' (DNS)",
+                   "send network data to ('8.8.8.8', 53)",
+                   "listen for network connections on ('0.0.0.0', 8080)")
+
+
+def test_only_the_labs_endpoint_can_be_reached(tmp_path, listeners):
+    assert_no_connection(grade_lab(tmp_path, network_source(listeners)), listeners)
+
+
+def test_only_the_labs_endpoint_can_be_reached_in_the_process_only_fallback(tmp_path, listeners, monkeypatch):
+    namespaces_available.cache_clear()
+    monkeypatch.setattr(runner, "namespaces_available", lambda: False)
+    assert_no_connection(grade_lab(tmp_path, network_source(listeners)), listeners)
+
+
+# --- 12. the grader's secrets -----------------------------------------------------------------------
+
+SECRETS = {"MLALAB_SIGNING_KEY": "signing-key-3f9a61c0", "GITHUB_TOKEN": "ghp_adversarialtoken0123456789",
+           "AWS_SECRET_ACCESS_KEY": "grader-real-aws-secret-77"}
+SNOOP = HEADER + TRY + '''
+def snoop():
+    print(dict(os.environ))
+    for pid in ["1", "self", str(os.getppid())] + [p for p in os.listdir("/proc") if p.isdigit()]:
+        for name in ("environ", "cmdline"):
+            attempt(f"/proc/{pid}/{name}", lambda: print(open(f"/proc/{pid}/{name}", "rb").read()))
+    attempt("root", lambda: print(os.listdir(f"/proc/{os.getppid()}/root")))
+snoop()
+''' + SIGNATURE + "    snoop()\n"
+
+
+@pytest.mark.parametrize("isolation", ["linux-namespaces", "process"])
+def test_the_graders_secrets_never_reach_learner_code(tmp_path, monkeypatch, isolation):
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    if isolation == "process":
+        namespaces_available.cache_clear()
+        monkeypatch.setattr(runner, "namespaces_available", lambda: False)
+    result = grade_lab(tmp_path, SNOOP)
+    assert result.score == 0
+    assert "AWS_SECRET_ACCESS_KEY': 'testing'" in result.output  # the learner's own, fake credentials
+    for value in SECRETS.values():
+        assert value not in result.output and not any(value in p for p in result.problems)
+    if isolation == "process":  # the grader is this process's parent, and visible: refused by name
+        assert_refused(result, "read another process's environ (/proc/")
+    else:  # alone in its PID namespace: its parent is not even there
+        assert_refused(result, "read another process's environ (/proc/0/environ)")

@@ -1,0 +1,164 @@
+"""Learner code that fights the process it runs in: exits early, never returns, eats memory, or
+starts processes meant to outlive the grading. No points, plain words, nothing left running."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+
+import pytest
+
+from mlalab.sandbox import runner
+from mlalab.sandbox.runner import namespaces_available
+from tests.adversarial import HEADER, SIGNATURE, TRY, assert_refused, grade_lab, marker, processes_with
+
+ROLE_ARN = "    return f'arn:aws:iam::123456789012:role/{role_name}'\n"
+
+
+# --- 3. exiting early -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("source", "words"), [
+    (HEADER + "sys.exit(0)\n" + SIGNATURE + ROLE_ARN,
+     "lab02.py called sys.exit(0) while it was being imported at lab02.py line 4  ->  sys.exit(0): a lab file "
+     "must only define its functions, not exit the process. No function could be called."),
+    (HEADER + "os._exit(0)\n" + SIGNATURE + ROLE_ARN,
+     "the learner process ended early while your file was being imported (exit code 0): something called "
+     "sys.exit() or os._exit(). Later functions were not called."),
+    (HEADER + SIGNATURE + "    sys.exit(0)\n",
+     "create_training_role called sys.exit(0) at lab02.py line 6  ->  sys.exit(0): lab functions must return, "
+     "not exit the process; the grader carried on with the next function"),
+    (HEADER + SIGNATURE + "    os._exit(0)\n",
+     "the learner process ended early while running create_training_role (exit code 0): something called "
+     "sys.exit() or os._exit(). Later functions were not called."),
+], ids=["sys.exit-at-import", "os._exit-at-import", "sys.exit-in-function", "os._exit-in-function"])
+def test_exiting_early_earns_nothing_and_says_so(tmp_path, source, words):
+    result = grade_lab(tmp_path, source)
+    assert result.score == 0
+    assert words in result.problems, result.problems
+    assert all(check.status == "fail" for check in result.checks)
+
+
+# --- 5. an infinite loop --------------------------------------------------------------------------
+
+def test_an_endless_loop_is_stopped_at_the_time_limit(tmp_path):
+    source = HEADER + "import signal\n" + SIGNATURE + (
+        "    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n"
+        "        signal.signal(sig, signal.SIG_IGN)\n"
+        "    while True:\n"
+        "        try:\n"
+        "            pass\n"
+        "        except BaseException:\n"
+        "            pass\n")
+    started = time.monotonic()
+    result = grade_lab(tmp_path, source, timeout=5)
+    assert time.monotonic() - started < 15
+    assert result.score == 0
+    assert result.problems == [
+        "your code did not finish within 5 s while running create_training_role and was stopped: look for a loop "
+        "that never ends or a waiter without a time limit. Functions after it were not called."]
+
+
+# --- 6. a memory bomb -----------------------------------------------------------------------------
+
+def test_a_memory_bomb_in_a_function_hits_the_memory_limit(tmp_path):
+    source = HEADER + SIGNATURE + "    hoard = []\n    while True:\n        hoard.append(bytearray(64 << 20))\n"
+    result = grade_lab(tmp_path, source)
+    assert result.score == 0
+    assert ("create_training_role ran out of memory at lab02.py line 8  ->  hoard.append(bytearray(64 << 20)) "
+            "(the lab's memory limit was reached)") in result.problems, result.problems
+
+
+def test_a_memory_bomb_at_import_hits_the_memory_limit(tmp_path):
+    result = grade_lab(tmp_path, HEADER + "HOARD = b'x' * (64 << 30)\n" + SIGNATURE + ROLE_ARN)
+    assert result.score == 0
+    assert result.problems == [
+        "lab02.py could not be imported: the module ran out of memory at lab02.py line 4  ->  "
+        "HOARD = b'x' * (64 << 30) (the lab's memory limit was reached). No function could be called."]
+
+
+# --- 7. processes that outlive the function -------------------------------------------------------
+
+def spawning_source(tag: str) -> str:
+    sleeper = f'[sys.executable, "-c", "import time; time.sleep(300)", "{tag}"]'
+    return HEADER + TRY + f'''
+import importlib, importlib.util, subprocess, threading, time
+SLEEPER = {sleeper}
+def fork_exec_args(argv):
+    r, w = os.pipe()
+    return ([os.fsencode(a) for a in argv], [os.fsencode(argv[0])], True, (w,), None, None,
+            -1, -1, -1, -1, -1, -1, r, w, True, True, -1, None, None, None, -1, None, False)
+def fresh_posixsubprocess():
+    return importlib.util.module_from_spec(importlib.util.find_spec("_posixsubprocess"))
+def reloaded_posixsubprocess():
+    return importlib.reload(sys.modules["_posixsubprocess"])
+def fork():
+    if os.fork() == 0:
+        time.sleep(300)
+def spawn_everything():
+    attempt("fork", fork)
+    attempt("posix_spawn", lambda: os.posix_spawn(SLEEPER[0], SLEEPER, dict(os.environ)))
+    attempt("Popen", lambda: subprocess.Popen(SLEEPER, start_new_session=True))
+    attempt("system", lambda: os.system("sleep 300 &"))
+    attempt("fork_exec", lambda: subprocess._fork_exec(*fork_exec_args(SLEEPER)))
+    attempt("module fork_exec", lambda: sys.modules["_posixsubprocess"].fork_exec(*fork_exec_args(SLEEPER)))
+    attempt("imported fork_exec", lambda: __import__("_posixsubprocess").fork_exec(*fork_exec_args(SLEEPER)))
+    attempt("subprocess._posixsubprocess", lambda: getattr(subprocess, "_posixsubprocess",
+                                                           sys.modules["_posixsubprocess"]).fork_exec(
+        *fork_exec_args(SLEEPER)))
+    attempt("fresh fork_exec", lambda: fresh_posixsubprocess().fork_exec(*fork_exec_args(SLEEPER)))
+    attempt("reloaded fork_exec", lambda: reloaded_posixsubprocess().fork_exec(*fork_exec_args(SLEEPER)))
+    attempt("multiprocessing", lambda: __import__("multiprocessing").Process(target=time.sleep, args=(300,)).start())
+    threading.Thread(target=time.sleep, args=(300,)).start()  # a non-daemon thread: must not keep us waiting
+spawn_everything()
+''' + SIGNATURE + "    spawn_everything()\n" + ROLE_ARN
+
+
+def assert_nothing_survived(result, tag: str) -> None:
+    assert result.score == 0
+    assert processes_with(tag) == []
+    assert_refused(result, "fork a child process", "spawn a process", "start a subprocess",
+                   "run a shell command", "start a subprocess (fork_exec)",
+                   "import _posixsubprocess (it starts processes without the sandbox's checks)")
+    assert "DONE" not in result.output.replace("attempt", ""), result.output
+
+
+def test_processes_started_by_learner_code_do_not_survive_grading(tmp_path):
+    tag = marker()
+    started = time.monotonic()
+    result = grade_lab(tmp_path, spawning_source(tag))
+    assert time.monotonic() - started < 15  # neither the thread nor any child kept the run alive
+    assert_nothing_survived(result, tag)
+
+
+def test_processes_do_not_survive_in_the_process_only_fallback_either(tmp_path, monkeypatch):
+    namespaces_available.cache_clear()
+    monkeypatch.setattr(runner, "namespaces_available", lambda: False)
+    tag = marker()
+    result = grade_lab(tmp_path, spawning_source(tag))
+    assert_nothing_survived(result, tag)
+
+
+# --- what learner code leaves on disk -------------------------------------------------------------
+
+@pytest.mark.parametrize("isolation", ["linux-namespaces", "process"])
+def test_files_left_by_learner_code_never_break_grading_nor_stay_on_disk(tmp_path, monkeypatch, isolation):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the runner makes its sandbox folders
+    if isolation == "process":
+        namespaces_available.cache_clear()
+        monkeypatch.setattr(runner, "namespaces_available", lambda: False)
+    fill = ("    for i in range(40):\n        open(f'blob{i}', 'wb').write(b'x' * (8 << 20))\n"
+            if isolation == "linux-namespaces" else "")
+    source = HEADER + SIGNATURE + (
+        "    home = os.getcwd()\n"
+        "    for _ in range(1100):  # deeper than shutil.rmtree's recursion can go\n"
+        "        os.mkdir('d')\n"
+        "        os.chdir('d')\n"
+        "    os.chdir(home)\n"
+        "    os.chmod('d', 0)\n") + fill + ROLE_ARN
+    result = grade_lab(tmp_path, source)
+    assert result.status == "fail" and all(check.status == "fail" for check in result.checks)
+    assert list(scratch.iterdir()) == []
+    if fill:  # the sandbox folder is a small tmpfs: the machine's disk cannot be filled
+        assert any("No space left on device" in p for p in result.problems), result.problems
