@@ -146,13 +146,18 @@ def composite_rule_uses(composite: dict, alarm_names: list[str]) -> Verdict:
 # --- behaviour ----------------------------------------------------------------------------------
 
 
-def replay_alarms(aws, metric_alarm_names: list[str], composite_names: list[str], store: MetricStore,
-                  start: datetime, end: datetime) -> Replay:
-    """Replay a timeline through the learner's alarms, as they are defined in the lab's AWS."""
+def defined_alarms(aws, metric_alarm_names: list[str], composite_names: list[str]) -> tuple[list[dict], list[dict]]:
+    """The learner's alarms as AWS holds them (those that exist), read once for every replay."""
     metric = [a for a in (metric_alarm(aws, n) for n in metric_alarm_names) if a]
     composites = [a for a in (composite_alarm(aws, n) for n in composite_names) if a]
+    return metric, composites
+
+
+def replay_alarms(alarms: tuple[list[dict], list[dict]], store: MetricStore, start: datetime,
+                  end: datetime) -> Replay:
+    """Replay a timeline through the learner's alarms (from ``defined_alarms``)."""
     try:
-        return replay(metric, composites, store, start, end)
+        return replay(alarms[0], alarms[1], store, start, end)
     except (NotImplementedError, ValueError, KeyError) as exc:
         raise CheckFailed(f"your alarms could not be replayed through CloudWatch's evaluation rules: {exc}. "
                           "Use the statistics, operators and metric math this lab asks for.") from exc

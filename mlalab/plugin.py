@@ -21,7 +21,7 @@ from botocore.config import Config
 
 from checks.core import CheckFailed
 from mlalab.catalog import Lab, lab_for_test_module
-from mlalab.sandbox.runner import REGION, Call, LearnerRun, run_learner
+from mlalab.sandbox.runner import REGION, Call, LearnerProcess, LearnerRun
 from mlalab.server import LabServer
 
 
@@ -122,9 +122,18 @@ def learner(request: pytest.FixtureRequest, lab: Lab, lab_server: LabServer, lab
     """``learner(calls)`` runs the learner's functions, in order, with keyword arguments.
 
     ``calls`` maps each function name from lab.yaml to its keyword arguments (what the scenario
-    created). Call it once per lab, after the scenario is built.
+    created). Call it once per lab, after the scenario is built. The sandboxed process starts as
+    soon as this fixture is set up, so its start-up overlaps with building the scenario.
     """
     config = request.config
+    if config.getoption("--mlalab-reference"):
+        module_file = lab.solution_path
+        blocked: list[str] = []
+    else:
+        module_file = Path(config.getoption("--mlalab-submission")) / lab.workspace_file
+        blocked = [str(p.solution_path) for p in _all_labs()]
+    process = LearnerProcess(module_file, lab.module_name, lab_server.port,
+                             memory_mb=config.getoption("--mlalab-memory"), blocked_paths=blocked)
 
     def run(calls: dict[str, dict]) -> LearnerRun:
         for name, kwargs in calls.items():
@@ -132,19 +141,12 @@ def learner(request: pytest.FixtureRequest, lab: Lab, lab_server: LabServer, lab
             if tuple(kwargs) != expected:
                 raise RuntimeError(f"lab {lab.number}: test passes {tuple(kwargs)} to {name}, lab.yaml says "
                                    f"{expected}")
-        if config.getoption("--mlalab-reference"):
-            module_file = lab.solution_path
-            blocked: list[str] = []
-        else:
-            module_file = Path(config.getoption("--mlalab-submission")) / lab.workspace_file
-            blocked = [str(p.solution_path) for p in _all_labs()]
-        lab_outcome.run = run_learner(
-            module_file, lab.module_name, [Call(name, kwargs) for name, kwargs in calls.items()],
-            lab_server.port, timeout=config.getoption("--mlalab-timeout"),
-            memory_mb=config.getoption("--mlalab-memory"), blocked_paths=blocked)
+        lab_outcome.run = process.run([Call(name, kwargs) for name, kwargs in calls.items()],
+                                      timeout=config.getoption("--mlalab-timeout"))
         return lab_outcome.run
 
-    return run
+    yield run
+    process.close()  # when the scenario failed before calling run()
 
 
 def _all_labs():

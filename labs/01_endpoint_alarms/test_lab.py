@@ -83,8 +83,8 @@ def latency_alarms(aws, s: Scenario) -> list[dict]:
 def replays(aws, scenario: Scenario) -> dict:
     """Each recorded timeline replayed through the learner's alarms, as they are defined in AWS."""
     stores = scenario.recordings.result()
-    return {name: cw.replay_alarms(aws, scenario.metric_alarms, [scenario.pager_alarm], stores[name],
-                                   timeline.start, timeline.end)
+    alarms = cw.defined_alarms(aws, scenario.metric_alarms, [scenario.pager_alarm])
+    return {name: cw.replay_alarms(alarms, stores[name], timeline.start, timeline.end)
             for name, timeline in timelines.TIMELINES.items()}
 
 

@@ -427,9 +427,22 @@ def set_limits(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (32 * 1024 * 1024, 32 * 1024 * 1024))
 
 
+def warm_up() -> None:
+    """Import boto3 while the grader is still building the scenario (we wait for the job after).
+
+    Trusted code, before the audit hook: it is the library the learner's code imports anyway.
+    """
+    try:
+        import boto3  # noqa: F401
+        import botocore.client  # noqa: F401
+    except ImportError:  # the learner's file will say what is missing
+        pass
+
+
 def main() -> None:
     global EVENTS
-    job = json.loads(sys.stdin.read())
+    warm_up()
+    job = json.loads(sys.stdin.readline())
     EVENTS = os.fdopen(job["event_fd"], "w", buffering=1)
     sys.stdin = open(os.devnull)  # noqa: SIM115 - the learner's code gets no input
 

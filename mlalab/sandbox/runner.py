@@ -260,91 +260,132 @@ def child_environment(sandbox: Path) -> dict[str, str]:
     return env
 
 
-def run_learner(module_file: Path, module_name: str, calls: list[Call], port: int, *,
-                timeout: float = 60.0, memory_mb: int = 1024,
-                blocked_paths: list[str] | None = None) -> LearnerRun:
-    """Run ``calls`` against the learner's ``module_file`` in a sandboxed child process."""
-    run = LearnerRun()
-    if not module_file.is_file():
-        run.module_missing = True
-        return run
-    base = Path(tempfile.mkdtemp(prefix="mlalab-sandbox-"))
-    extra: Path | None = None
-    bridge = None
-    read_fd = write_fd = -1
-    try:
-        os.chmod(base, 0o755)
-        sandbox, root = _layout(base)
-        target = sandbox / module_file.name
+class LearnerProcess:
+    """The learner's sandboxed process, started *before* the scenario is built.
+
+    Starting it early lets the interpreter start, the jail set-up and the ``boto3`` import (most of
+    the child's start-up) run on the other core while the grader builds the lab's scenario. The
+    child then waits for its job on stdin: the calls, known only once the scenario exists. The time
+    limit counts from the moment the job is sent.
+    """
+
+    def __init__(self, module_file: Path, module_name: str, port: int, *, memory_mb: int = 1024,
+                 blocked_paths: list[str] | None = None) -> None:
+        self.module_file, self.module_name, self.port = module_file, module_name, port
+        self.memory_mb, self.blocked_paths = memory_mb, blocked_paths or []
+        self.proc: subprocess.Popen | None = None
+        self.base: Path | None = None
+        self.extra: Path | None = None
+        self.bridge: _UnixBridge | None = None
+        self.read_fd = self.write_fd = -1
+        self.job: dict = {}
+        self.isolation = ""
+        if module_file.is_file():
+            try:
+                self._start()
+            except BaseException:
+                self.close()
+                raise
+
+    def _start(self) -> None:
+        self.base = Path(tempfile.mkdtemp(prefix="mlalab-sandbox-"))
+        os.chmod(self.base, 0o755)
+        sandbox, root = _layout(self.base)
+        target = sandbox / self.module_file.name
         # A copy: the learner's own file is never opened for writing by anything we run.
-        shutil.copyfile(module_file, target)
-        read_fd, write_fd = os.pipe()
-        job = {
+        shutil.copyfile(self.module_file, target)
+        self.read_fd, self.write_fd = os.pipe()
+        self.job = {
             "module_path": str(target),
-            "module_name": module_name,
-            "calls": [{"function": c.function, "kwargs": c.kwargs} for c in calls],
-            "event_fd": write_fd,
-            "memory_mb": memory_mb,
-            "blocked_paths": blocked_paths or [],
-            "port": port,
+            "module_name": self.module_name,
+            "event_fd": self.write_fd,
+            "memory_mb": self.memory_mb,
+            "blocked_paths": self.blocked_paths,
+            "port": self.port,
             "home": str(sandbox),
         }
         child_argv = [sys.executable, "-I", "-u", str(HERE / "child.py")]
         if namespaces_available():
-            run.isolation = "linux-namespaces"
-            shared = base / "shared"
+            self.isolation = "linux-namespaces"
+            shared = self.base / "shared"
             if len(str(shared / "aws.sock")) > 100:  # a Unix socket's path has at most 107 bytes
                 shared = Path(tempfile.mkdtemp(prefix="mlalab-", dir="/tmp"))
-                extra = shared
+                self.extra = shared
             else:
                 shared.mkdir()
             os.chmod(shared, 0o755)
-            job["unix_socket"] = str(shared / "aws.sock")
-            bridge = _UnixBridge(job["unix_socket"], port)
+            self.job["unix_socket"] = str(shared / "aws.sock")
+            self.bridge = _UnixBridge(self.job["unix_socket"], self.port)
             argv = _jail_argv(sandbox, root, child_argv, shared=(shared,))
         else:
-            run.isolation = "process"
+            self.isolation = "process"
             argv = child_argv
-        job["isolation"] = run.isolation
-        started = time.monotonic()
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, cwd=sandbox, env=child_environment(sandbox),
-                                pass_fds=(write_fd,), start_new_session=True)
-        os.close(write_fd)
-        write_fd = -1
-        sink: dict = {}
-        reader = threading.Thread(target=_read_capped, args=(proc.stdout, sink), daemon=True)
-        reader.start()
-        events_raw: list[bytes] = []
-        ev_reader = threading.Thread(target=_read_events, args=(read_fd, events_raw), daemon=True)
-        read_fd = -1  # the reader thread owns (and closes) it now
-        ev_reader.start()
+        self.job["isolation"] = self.isolation
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, cwd=sandbox, env=child_environment(sandbox),
+                                     pass_fds=(self.write_fd,), start_new_session=True)
+        os.close(self.write_fd)
+        self.write_fd = -1
+
+    def run(self, calls: list[Call], timeout: float = 60.0) -> LearnerRun:
+        """Send the calls, wait (at most ``timeout`` seconds) and report what happened."""
+        run = LearnerRun(isolation=self.isolation)
+        if self.proc is None:
+            run.module_missing = True
+            return run
         try:
-            proc.stdin.write(json.dumps(job).encode())
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        try:
-            run.exit_code = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            run.timed_out = True
-        _kill_group(proc)
-        run.duration = time.monotonic() - started
-        reader.join(timeout=5)
-        ev_reader.join(timeout=5)
-        run.output = sink.get("text", "")
-        run.output_truncated = sink.get("truncated", False)
-        run.events, run.forged = screen_events(b"".join(events_raw), [c.function for c in calls])
-        return run
-    finally:
-        for fd in (read_fd, write_fd):
+            sink: dict = {}
+            reader = threading.Thread(target=_read_capped, args=(self.proc.stdout, sink), daemon=True)
+            reader.start()
+            events_raw: list[bytes] = []
+            ev_reader = threading.Thread(target=_read_events, args=(self.read_fd, events_raw), daemon=True)
+            self.read_fd = -1  # the reader thread owns (and closes) it now
+            ev_reader.start()
+            started = time.monotonic()
+            job = {**self.job, "calls": [{"function": c.function, "kwargs": c.kwargs} for c in calls]}
+            try:
+                self.proc.stdin.write(json.dumps(job).encode() + b"\n")
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            try:
+                run.exit_code = self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                run.timed_out = True
+            _kill_group(self.proc)
+            run.duration = time.monotonic() - started
+            reader.join(timeout=5)
+            ev_reader.join(timeout=5)
+            run.output = sink.get("text", "")
+            run.output_truncated = sink.get("truncated", False)
+            run.events, run.forged = screen_events(b"".join(events_raw), [c.function for c in calls])
+            return run
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Kill the process if it is still there and remove every trace of the sandbox."""
+        if self.proc is not None and self.proc.returncode is None:
+            _kill_group(self.proc)
+        for fd in (self.read_fd, self.write_fd):
             if fd >= 0:
                 os.close(fd)
-        if bridge:
-            bridge.close()
-        remove_tree(base)
-        if extra:
-            remove_tree(extra)
+        self.read_fd = self.write_fd = -1
+        if self.bridge:
+            self.bridge.close()
+            self.bridge = None
+        for path in (self.base, self.extra):
+            if path:
+                remove_tree(path)
+        self.base = self.extra = None
+
+
+def run_learner(module_file: Path, module_name: str, calls: list[Call], port: int, *,
+                timeout: float = 60.0, memory_mb: int = 1024,
+                blocked_paths: list[str] | None = None) -> LearnerRun:
+    """Run ``calls`` against the learner's ``module_file`` in a sandboxed child process."""
+    process = LearnerProcess(module_file, module_name, port, memory_mb=memory_mb, blocked_paths=blocked_paths)
+    return process.run(calls, timeout)
 
 
 def remove_tree(path: Path) -> None:
