@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from mlalab import feedback
 from mlalab.catalog import PROJECT_ROOT, Lab
 from mlalab.plugin import LabOutcome, Recorder
 from mlalab.results import CheckResult, LabResult, SubmissionResult, submission_status
+from mlalab.sandbox.runner import namespaces_available
 
 
 class GradingError(Exception):
@@ -24,6 +26,8 @@ def grade(submission: Path | None, labs: list[Lab], *, seed: int | None = None, 
           memory_mb: int = 1024, name: str | None = None) -> SubmissionResult:
     """Grade ``labs`` for the submission folder (``None`` grades the reference solutions)."""
     started = time.monotonic()
+    # Probe the Linux sandbox now, in the background: it overlaps with pytest's start-up.
+    threading.Thread(target=namespaces_available, daemon=True, name="mlalab-probe").start()
     recorder = Recorder()
     args = [str(lab.test_module) for lab in labs] + [
         "-p", "mlalab.plugin", "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly",

@@ -86,10 +86,22 @@ class LearnerRun:
         return [str(e.get("what")) for e in self.events if e.get("event") == "violation"]
 
 
-@cache
+_PROBE_LOCK = threading.Lock()
+
+
 def namespaces_available() -> bool:
     """True when this machine lets us build the Linux sandbox (probed once per process, by building
-    the real jail around a trivial command)."""
+    the real jail around a trivial command). Thread-safe: the grader starts the probe early, in the
+    background, and the learner's process waits for its answer."""
+    with _PROBE_LOCK:
+        return _probe_namespaces()
+
+
+namespaces_available.cache_clear = lambda: _probe_namespaces.cache_clear()  # type: ignore[attr-defined]
+
+
+@cache
+def _probe_namespaces() -> bool:
     if sys.platform != "linux" or not all(shutil.which(tool, path=TOOLS_PATH)
                                           for tool in ("unshare", "mount", "umount", "pivot_root")):
         return False
