@@ -175,7 +175,7 @@ def never_in_alarm(result: Replay, alarm_names: list[str], story: str, since: da
                     and (until is None or s.timestamp <= until)), None)
         if bad:
             return fail(f"during {story}, alarm {name} went into ALARM at {bad.timestamp:%H:%M} "
-                        f"({bad.reason}). It should have stayed quiet.")
+                        f"({bad.reason.rstrip('.')}). It should have stayed quiet.")
     return ok()
 
 
@@ -186,7 +186,7 @@ def in_alarm_within(result: Replay, alarm_name: str, since: datetime, minutes: i
     if first is None:
         last = result.states[alarm_name][-1]
         return fail(f"during {story}, alarm {alarm_name} never went into ALARM (last state {last.state}: "
-                    f"{last.reason})")
+                    f"{last.reason.rstrip('.')})")
     if first - since > timedelta(minutes=minutes):
         return fail(f"during {story}, alarm {alarm_name} went into ALARM only {(first - since).seconds // 60} "
                     f"minutes after it began; it must within {minutes}")
