@@ -7,6 +7,7 @@ folder, unreadable file); a traceback from mla-labs itself would be a bug.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -253,6 +254,38 @@ def cmd_gradescope_package(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check that a results document (any format) was written and signed by a grader holding the
+    instructor's key: exit 0 when it was, 1 when it was not."""
+    from mlalab.formats import github, junit
+    from mlalab.formats.integrity import verify
+
+    key = signing_key()
+    if key is None:
+        raise CliError("MLALAB_SIGNING_KEY is not set: only the instructor's key can tell a grader's document "
+                       "from a forged one (set it to the key the documents were graded with)")
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {args.file}: {exc}") from exc
+    stripped = text.strip()
+    try:
+        if stripped.startswith("<"):
+            valid = junit.verify(text, key)
+        elif stripped.startswith("{"):
+            valid = verify(json.loads(stripped), key)
+        else:
+            valid = verify(github.decode(stripped), key)
+    except (ValueError, TypeError) as exc:
+        raise CliError(f"{args.file} is not a results document of mla-labs (json, junit, gradescope or "
+                       f"github): {exc}") from exc
+    if valid:
+        print(f"{args.file}: valid, signed with MLALAB_SIGNING_KEY")
+        return EXIT_OK
+    print(f"{args.file}: NOT VALID: it was changed after grading, or not signed with this key")
+    return EXIT_FAILED
+
+
 def cmd_iam_simulate(args: argparse.Namespace) -> int:
     from mlalab import iam_simulate
 
@@ -317,6 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
     z = sub.add_parser("gradescope-package", help="build the Gradescope autograder zip")
     z.add_argument("--out", default="autograder.zip", help="zip file to write (default: autograder.zip)")
     z.set_defaults(func=cmd_gradescope_package)
+
+    v = sub.add_parser("verify", help="check a results document's signature (MLALAB_SIGNING_KEY)")
+    v.add_argument("file", help="a document written by mlalab grade / grade-many (any format)")
+    v.set_defaults(func=cmd_verify)
 
     s = sub.add_parser("iam-simulate", help="offline IAM policy simulator")
     from mlalab import iam_simulate

@@ -170,3 +170,43 @@ def test_make_lab_targets(tmp_path):
     ok = subprocess.run(["make", "-s", "lab-01"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
     assert ok.returncode != 0 and "Score 0/23" in ok.stdout  # make turns any failure into 2
     assert (tmp_path / "ws" / "lab01.py").is_file()
+
+
+@pytest.mark.parametrize("fmt", ["json", "junit", "gradescope", "github"])
+def test_verify_accepts_the_graders_documents_and_rejects_edits(capsys, tmp_path, monkeypatch, lab02, fmt):
+    monkeypatch.setenv("MLALAB_SIGNING_KEY", "instructor-secret")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    shutil.copy(lab02.solution_path, sub / "lab02.py")
+    doc = tmp_path / f"result.{fmt}"
+    assert run(capsys, "grade", str(sub), "--lab", "2", "--format", fmt, "--out", str(doc))[0] == 0
+    code, out, _ = run(capsys, "verify", str(doc))
+    assert code == 0 and out == f"{doc}: valid, signed with MLALAB_SIGNING_KEY\n"
+    monkeypatch.setenv("MLALAB_SIGNING_KEY", "a-guess")
+    code, out, _ = run(capsys, "verify", str(doc))
+    assert code == 1 and "NOT VALID" in out
+
+
+def test_verify_detects_a_changed_score(capsys, tmp_path, monkeypatch, lab02):
+    monkeypatch.setenv("MLALAB_SIGNING_KEY", "instructor-secret")
+    (tmp_path / "sub").mkdir()
+    doc = tmp_path / "result.json"
+    run(capsys, "grade", str(tmp_path / "sub"), "--lab", "2", "--format", "json", "--out", str(doc))
+    forged = json.loads(doc.read_text())
+    assert forged["score"] == 0
+    forged["score"] = forged["max_score"]
+    doc.write_text(json.dumps(forged))
+    code, out, _ = run(capsys, "verify", str(doc))
+    assert code == 1 and out == f"{doc}: NOT VALID: it was changed after grading, or not signed with this key\n"
+
+
+def test_verify_needs_the_key_and_a_document(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("MLALAB_SIGNING_KEY", raising=False)
+    code, _, err = run(capsys, "verify", str(tmp_path / "x.json"))
+    assert code == 2 and err.startswith("mlalab verify: MLALAB_SIGNING_KEY is not set")
+    monkeypatch.setenv("MLALAB_SIGNING_KEY", "k")
+    code, _, err = run(capsys, "verify", str(tmp_path / "x.json"))
+    assert code == 2 and err.startswith(f"mlalab verify: cannot read {tmp_path / 'x.json'}")
+    (tmp_path / "x.json").write_text("hello")
+    code, _, err = run(capsys, "verify", str(tmp_path / "x.json"))
+    assert code == 2 and "is not a results document of mla-labs" in err
