@@ -15,7 +15,7 @@ from mlalab import feedback
 from mlalab.catalog import PROJECT_ROOT, Lab
 from mlalab.plugin import LabOutcome, Recorder
 from mlalab.results import CheckResult, LabResult, SubmissionResult, submission_status
-from mlalab.sandbox.runner import namespaces_available
+from mlalab.sandbox.runner import OUTPUT_CAP, namespaces_available
 
 
 class GradingError(Exception):
@@ -85,9 +85,18 @@ def lab_result(lab: Lab, outcome: LabOutcome, timeout: float, memory_mb: int) ->
     run = outcome.run
     return LabResult(
         lab=lab.id, slug=lab.slug, title=lab.title, task=lab.task, status=status, score=score,
-        max_score=lab.max_score, checks=checks, output=run.output if run else "",
+        max_score=lab.max_score, checks=checks, output=_output(run),
         output_truncated=run.output_truncated if run else False, problems=problems,
         duration=round(sum(c.duration for c in checks) + (run.duration if run else 0.0), 3), seed=outcome.seed)
+
+
+def _output(run) -> str:
+    """The learner's captured output; when it was cut, a note says so in every results format."""
+    if run is None:
+        return ""
+    if run.output_truncated:
+        return run.output + f"\n[mla-labs: output cut here; only the first {OUTPUT_CAP} characters are kept]\n"
+    return run.output
 
 
 def _problem_by_function(lab: Lab, outcome: LabOutcome) -> dict[str, str]:

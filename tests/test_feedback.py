@@ -95,4 +95,5 @@ def test_missing_file(tmp_path, lab02):
 def test_learner_output_is_captured_and_capped(tmp_path, lab02):
     result = grade_source(tmp_path, lab02, HEADER + "print('x' * 100_000)\n" + SIGNATURE + "    print('hi')\n")
     assert result.output_truncated
-    assert len(result.output) == 16_000
+    assert result.output.startswith("x" * 16_000)
+    assert result.output.endswith("\n[mla-labs: output cut here; only the first 16000 characters are kept]\n")
