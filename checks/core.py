@@ -31,11 +31,3 @@ def require(*verdicts: Verdict) -> None:
     for verdict in verdicts:
         if not verdict.passed:
             raise CheckFailed(verdict.message)
-
-
-def first_failure(*verdicts: Verdict) -> Verdict:
-    """Combine verdicts: the first failure, else a pass carrying the last message."""
-    for verdict in verdicts:
-        if not verdict.passed:
-            return verdict
-    return verdicts[-1] if verdicts else ok()

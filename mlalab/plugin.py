@@ -39,7 +39,6 @@ class LabOutcome:
     seed: int
     run: LearnerRun | None = None
     checks: dict[str, CheckOutcome] = field(default_factory=dict)
-    setup_error: str | None = None
 
 
 class Recorder:

@@ -52,7 +52,7 @@ def render_lab(lab: LabResult, style: Style) -> str:
     if lab.problems:
         lines.append("  Problems with your code:")
         for problem in lab.problems:
-            lines.append(indent(problem, "    ! ").replace("    ! ", "    ! ", 1))
+            lines.append(indent(problem, "    ! "))
     for check in lab.checks:
         points = f"{_points(check.points)}/{_points(check.max_points)}"
         lines.append(f"  {style.status(check.status)} {check.name}  {style.dim(points)}")

@@ -2,8 +2,8 @@
 
 Only the trusted grader builds these objects: nothing in them comes from the learner's process
 except ``LabResult.output`` (captured, capped text that is always shown as quoted learner output)
-and the wording of ``LabResult.events`` (what the learner's functions did), which can explain a
-failed check but never award a point.
+and the wording of ``LabResult.problems``, written from the learner process's untrusted events:
+they explain a failed check but never award a point.
 """
 
 from __future__ import annotations
@@ -61,13 +61,6 @@ class SubmissionResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def lab_status(checks: list[CheckResult], problems_block_grading: bool = False) -> Status:
-    """A lab passes only when every check passes; it is an error when it could not be graded."""
-    if problems_block_grading:
-        return "error"
-    return "pass" if checks and all(c.status == "pass" for c in checks) else "fail"
 
 
 def submission_status(labs: list[LabResult]) -> Status:

@@ -133,7 +133,7 @@ def test_grade_bad_folder_exits_2(capsys, tmp_path):
 
 def test_grade_reference(capsys):
     code, out, _ = run(capsys, "grade", "--reference", "--lab", "1")
-    assert code == 0 and "Score 23/23" in out
+    assert code == 0 and "Score 25/25" in out
 
 
 def test_iam_simulate_is_wired(capsys, tmp_path):
@@ -168,7 +168,7 @@ def test_make_lab_targets(tmp_path):
     bad = subprocess.run(["make", "-s", "lab-99"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "there is no lab '99'" in bad.stderr
     ok = subprocess.run(["make", "-s", "lab-01"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
-    assert ok.returncode != 0 and "Score 0/23" in ok.stdout  # make turns any failure into 2
+    assert ok.returncode != 0 and "Score 0/25" in ok.stdout  # make turns any failure into 2
     assert (tmp_path / "ws" / "lab01.py").is_file()
 
 

@@ -143,7 +143,7 @@ def test_the_learner_edition_installs_and_runs_make_lab_1(tmp_path):
     took = time.monotonic() - started
     print(f"\nmake lab-1 in a fresh learner edition (venv + install + grading): {took:.1f} s")
     output = done.stdout + done.stderr
-    assert "Score 0/23" in output, output[-3000:]
+    assert "Score 0/25" in output, output[-3000:]
     assert "Error 1" in output  # `mlalab check` exited 1 (make itself reports that with exit code 2)
     assert done.returncode != 0
     starter = (dest / "labs" / "01_endpoint_alarms" / "starter.py").read_text()

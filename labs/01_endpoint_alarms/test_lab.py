@@ -80,10 +80,20 @@ def latency_alarms(aws, s: Scenario) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def replays(aws, scenario: Scenario) -> dict:
+def alarms(aws, scenario: Scenario) -> tuple[list[dict], list[dict]]:
+    """The learner's metric and composite alarms (and any child alarms their rules name)."""
+    return cw.defined_alarms(aws, scenario.metric_alarms, [scenario.pager_alarm])
+
+
+@pytest.fixture(scope="module")
+def composites(alarms) -> dict[str, dict]:
+    return {a["AlarmName"]: a for a in alarms[1]}
+
+
+@pytest.fixture(scope="module")
+def replays(alarms, scenario: Scenario) -> dict:
     """Each recorded timeline replayed through the learner's alarms, as they are defined in AWS."""
     stores = scenario.recordings.result()
-    alarms = cw.defined_alarms(aws, scenario.metric_alarms, [scenario.pager_alarm])
     return {name: cw.replay_alarms(alarms, stores[name], timeline.start, timeline.end)
             for name, timeline in timelines.TIMELINES.items()}
 
@@ -92,7 +102,7 @@ def replays(aws, scenario: Scenario) -> dict:
 def test_latency_metric(aws, scenario):
     for alarm in latency_alarms(aws, scenario):
         require(cw.watches_metric(alarm, "AWS/SageMaker", "ModelLatency", scenario.dimensions),
-                cw.uses_statistic(alarm, "p99"))
+                cw.uses_statistic(alarm, "p99"), cw.unit_is(alarm, "Microseconds", "ModelLatency"))
 
 
 @pytest.mark.check("latency-thresholds")
@@ -115,7 +125,8 @@ def test_missing_data(aws, scenario, replays):
     require(cw.never_in_alarm(replays["night"], [*scenario.metric_alarms, scenario.pager_alarm],
                               "a night with no traffic for 40 minutes (judged from its tenth silent minute)",
                               since=night.event_time + timedelta(minutes=10),
-                              until=night.event_time + timedelta(minutes=night.silent_minutes)))
+                              until=night.event_time + timedelta(minutes=night.silent_minutes),
+                              optional=(scenario.pager_alarm,)))
 
 
 @pytest.mark.check("alarm-actions")
@@ -140,26 +151,40 @@ def test_pager_composite(aws, scenario):
                        "The composite alarm is the only one that pages."))
 
 
+@pytest.mark.check("error-rate-threshold")
+def test_error_rate_threshold(scenario, replays):
+    require(cw.never_in_alarm(replays["errors_3pct"], [scenario.error_alarm], "20 minutes at 3% 5XX errors "
+                              "(below the 5% threshold)"),
+            cw.in_alarm_within(replays["errors_7pct"], scenario.error_alarm,
+                               timelines.TIMELINES["errors_7pct"].event_time, 3, "15 minutes at 7% 5XX errors"),
+            cw.never_in_alarm(replays["spike"], [scenario.error_alarm], "one bad minute at 30% 5XX errors "
+                              "(2 out of 3 datapoints must breach)"))
+
+
 @pytest.mark.check("quiet-day")
-def test_quiet_day(scenario, replays):
+def test_quiet_day(scenario, replays, composites):
     require(cw.never_in_alarm(replays["quiet_day"], [*scenario.metric_alarms, scenario.pager_alarm],
-                              "an ordinary hour (p99 about 150 ms, 0.5% errors)"))
+                              "an ordinary hour (p99 about 150 ms, 0.5% errors)", optional=(scenario.pager_alarm,),
+                              composites=composites))
 
 
 @pytest.mark.check("spike-no-page")
-def test_spike_does_not_page(scenario, replays):
+def test_spike_does_not_page(scenario, replays, composites):
     require(cw.never_in_alarm(replays["spike"], [scenario.pager_alarm],
-                              "a single one-minute spike (p99 2.5 s, 30% errors, then back to normal)"))
+                              "a single one-minute spike (p99 2.5 s, 30% errors, then back to normal)",
+                              composites=composites))
 
 
 @pytest.mark.check("slow-only-no-page")
-def test_slow_only_does_not_page(scenario, replays):
+def test_slow_only_does_not_page(scenario, replays, composites):
     require(cw.never_in_alarm(replays["slow_only"], [scenario.pager_alarm],
-                              "15 minutes of slow responses (p99 800 ms) with almost no errors"))
+                              "15 minutes of slow responses (p99 800 ms) with almost no errors",
+                              composites=composites))
 
 
 @pytest.mark.check("incident-pages")
-def test_incident_pages(scenario, replays):
+def test_incident_pages(scenario, replays, composites):
     incident = timelines.TIMELINES["incident"]
     require(cw.in_alarm_within(replays["incident"], scenario.pager_alarm, incident.event_time, 3,
-                               "an incident (p99 900 ms and 12% 5XX errors for 15 minutes)"))
+                               "an incident (p99 900 ms and 12% 5XX errors for 15 minutes)",
+                               composite=composites.get(scenario.pager_alarm)))

@@ -22,25 +22,35 @@ MUTATIONS = {
     "pager-composite": [("AlarmActions=[pager_topic_arn],",
                          "AlarmActions=[pager_topic_arn, pager_topic_arn + '-old'],")],
     # Behaviour-only mistakes: the configuration checks cannot see them, the replays can.
+    "error-rate-threshold": [("        Threshold=5,\n", "        Threshold=10,\n")],
     "quiet-day": [('            ComparisonOperator="GreaterThanThreshold",\n            TreatMissingData',
                    '            ComparisonOperator="LessThanThreshold" if threshold_ms == 300 else '
                    '"GreaterThanThreshold",\n            TreatMissingData')],
+    # An extra child alarm of the learner's own (Maximum over one minute) that the rule ORs in.
     "spike-no-page": [
-        ("        EvaluationPeriods=3,\n        DatapointsToAlarm=2,\n        Threshold=5,",
-         "        EvaluationPeriods=1,\n        DatapointsToAlarm=1,\n        Threshold=5,"),
+        ("            AlarmActions=[warning_topic_arn],\n        )\n",
+         "            AlarmActions=[warning_topic_arn],\n        )\n"
+         "    cloudwatch.put_metric_alarm(\n"
+         "        AlarmName=critical_alarm_name + '-max', Namespace=NAMESPACE, MetricName='ModelLatency',\n"
+         "        Dimensions=[{'Name': 'EndpointName', 'Value': endpoint_name},\n"
+         "                    {'Name': 'VariantName', 'Value': variant_name}],\n"
+         "        Statistic='Maximum', Period=60, EvaluationPeriods=1, Threshold=2_000_000,\n"
+         "        ComparisonOperator='GreaterThanThreshold', TreatMissingData='notBreaching')\n"),
         ('AlarmRule=f\'ALARM("{critical_alarm_name}") AND ALARM("{error_rate_alarm_name}")\'',
-         'AlarmRule=f\'ALARM("{error_rate_alarm_name}") AND (ALARM("{critical_alarm_name}") OR '
-         'ALARM("{error_rate_alarm_name}"))\''),
+         'AlarmRule=f\'(ALARM("{critical_alarm_name}") AND ALARM("{error_rate_alarm_name}")) OR '
+         'ALARM("{critical_alarm_name}-max")\''),
     ],
     "slow-only-no-page": [(") AND ALARM(", ") OR ALARM(")],
-    "incident-pages": [("        Threshold=5,\n", "        Threshold=50,\n")],
+    # A rule that also demands the warning alarm be OK: it can never page in a real incident.
+    "incident-pages": [('AND ALARM("{error_rate_alarm_name}")\'',
+                        'AND ALARM("{error_rate_alarm_name}") AND OK("{critical_alarm_name}")\'')],
 }
 
 
 def test_reference_earns_full_marks(tmp_path, lab01):
     result = grade_source(tmp_path, lab01, lab01.solution_path.read_text())
     assert failing(result) == set(), [c.message for c in result.checks if c.status != "pass"]
-    assert result.score == result.max_score == 23
+    assert result.score == result.max_score == 25
     assert result.problems == []
 
 
@@ -104,3 +114,74 @@ def test_alarm_the_evaluator_cannot_replay_fails_with_a_reason(tmp_path, lab01):
     assert quiet.status == "fail"
     assert quiet.message.startswith("your alarms could not be replayed through CloudWatch's evaluation rules: "
                                     "Metric math function RATE is not supported by the alarm evaluator")
+
+
+def lab01_result(tmp_path, lab01, edits):
+    return grade_source(tmp_path, lab01, apply(lab01.solution_path.read_text(), edits))
+
+
+def message(result, check_id: str) -> str:
+    return next(c.message for c in result.checks if c.id == check_id)
+
+
+def test_alternative_correct_forms_earn_full_marks(tmp_path, lab01):
+    """Equivalent solutions AWS and the exam accept: >= operator, the rate as a fraction, ARNs and bare
+    names in the composite rule, a percentile written p99.0, a latency alarm as a one-query Metrics list."""
+    result = lab01_result(tmp_path, lab01, [
+        ('ComparisonOperator="GreaterThanThreshold",\n            TreatMissingData',
+         'ComparisonOperator="GreaterThanOrEqualToThreshold",\n            TreatMissingData'),
+        ('"100 * errors / invocations"', '"errors / invocations"'),
+        ("        Threshold=5,\n", "        Threshold=0.05,\n"),
+        ('AlarmRule=f\'ALARM("{critical_alarm_name}") AND ALARM("{error_rate_alarm_name}")\'',
+         'AlarmRule=f"ALARM(arn:aws:cloudwatch:us-east-1:123456789012:alarm:{critical_alarm_name}) AND '
+         'ALARM({error_rate_alarm_name})"'),
+    ])
+    assert failing(result) == set(), [c.message for c in result.checks if c.status != "pass"]
+    one_query = lab01_result(tmp_path, lab01, [
+        ('            Namespace=NAMESPACE,\n            MetricName="ModelLatency",\n'
+         '            Dimensions=[{"Name": "EndpointName", "Value": endpoint_name},\n'
+         '                        {"Name": "VariantName", "Value": variant_name}],\n'
+         '            ExtendedStatistic="p99",\n            Period=60,\n',
+         '            Metrics=[{"Id": "p99", "ReturnData": True, "MetricStat": {"Metric": {\n'
+         '                "Namespace": NAMESPACE, "MetricName": "ModelLatency", "Dimensions": [\n'
+         '                    {"Name": "EndpointName", "Value": endpoint_name},\n'
+         '                    {"Name": "VariantName", "Value": variant_name}]}, "Period": 60, "Stat": "p99.0"}}],\n'),
+    ])
+    assert failing(one_query) == set(), [c.message for c in one_query.checks if c.status != "pass"]
+
+
+def test_unit_does_not_convert(tmp_path, lab01):
+    result = lab01_result(tmp_path, lab01, [('ExtendedStatistic="p99",',
+                                             'ExtendedStatistic="p99", Unit="Milliseconds",')])
+    assert "latency-metric" in failing(result)
+    assert "has Unit='Milliseconds', but ModelLatency is published in Microseconds. Unit does not convert" in \
+        message(result, "latency-metric")
+
+
+def test_percentile_in_statistic_is_explained(tmp_path, lab01):
+    result = lab01_result(tmp_path, lab01, [('ExtendedStatistic="p99",', 'Statistic="Maximum",')])
+    assert "uses Statistic 'Maximum'; expected ExtendedStatistic 'p99'. Latency SLOs are about the tail: Maximum " \
+           "is the single slowest request of the minute" in message(result, "latency-metric")
+
+
+def test_alarm_without_static_threshold_fails_with_a_reason():
+    """An anomaly-detection alarm has ThresholdMetricId and no Threshold: a failure, not a crash."""
+    from checks import cloudwatch as cw
+
+    verdict = cw.threshold({"AlarmName": "latency-warning-x", "ThresholdMetricId": "band"}, 300_000, "note")
+    assert not verdict.passed
+    assert verdict.message == ("alarm latency-warning-x has no static Threshold (an anomaly-detection band, "
+                               "ThresholdMetricId?); this lab asks for the static threshold 300000. note")
+
+
+def test_missing_composite_costs_only_the_composite_checks(tmp_path, lab01):
+    result = lab01_result(tmp_path, lab01, [("    boto3.client(\"cloudwatch\").put_composite_alarm(",
+                                             "    return\n    boto3.client(\"cloudwatch\").put_composite_alarm(")])
+    assert failing(result) == {"pager-composite", "spike-no-page", "slow-only-no-page", "incident-pages"}
+
+
+def test_or_rule_message_says_and(tmp_path, lab01):
+    result = lab01_result(tmp_path, lab01, MUTATIONS["slow-only-no-page"])
+    text = message(result, "slow-only-no-page")
+    assert "was ALARM" in text and "was OK" in text
+    assert "A rule with OR fires on either symptom alone; page only when both hold: AND" in text
