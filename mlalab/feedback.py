@@ -51,6 +51,9 @@ def describe_error(lab: Lab, function: str, error: dict) -> str:
     if error.get("aws_code"):
         code = error["aws_code"]
         hint = AWS_ERROR_HINTS.get(code, "read the message: AWS says what it rejected")
+        if code == "NoSuchEntity" and "arn:aws:iam::aws:policy/" in str(error.get("aws_message", "")):
+            hint = ("AWS managed policies are not loaded in these offline labs; they are also broader than "
+                    "least privilege allows: write your own policy with the exact actions and resources")
         return (f"{function} failed: AWS returned {code} from {error.get('operation') or 'a call'}{where}: "
                 f"{error.get('aws_message', message)} (hint: {hint})")
     if kind == "ParamValidationError":

@@ -97,3 +97,16 @@ def test_learner_output_is_captured_and_capped(tmp_path, lab02):
     assert result.output_truncated
     assert result.output.startswith("x" * 16_000)
     assert result.output.endswith("\n[mla-labs: output cut here; only the first 16000 characters are kept]\n")
+
+
+def test_aws_managed_policy_gets_a_specific_hint(tmp_path, lab02):
+    body = ("    iam = boto3.client('iam')\n"
+            "    iam.create_role(RoleName=role_name, AssumeRolePolicyDocument='{\"Version\": \"2012-10-17\", "
+            "\"Statement\": []}')\n"
+            "    iam.attach_role_policy(RoleName=role_name, PolicyArn='arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess')\n")
+    result = grade_source(tmp_path, lab02, HEADER + SIGNATURE + body)
+    assert result.problems[0].startswith("create_training_role failed: AWS returned NoSuchEntity from "
+                                         "AttachRolePolicy at lab02.py line 8")
+    assert result.problems[0].endswith("(hint: AWS managed policies are not loaded in these offline labs; they are "
+                                       "also broader than least privilege allows: write your own policy with the "
+                                       "exact actions and resources)")
