@@ -103,7 +103,8 @@ def test_aws_managed_policy_gets_a_specific_hint(tmp_path, lab02):
     body = ("    iam = boto3.client('iam')\n"
             "    iam.create_role(RoleName=role_name, AssumeRolePolicyDocument='{\"Version\": \"2012-10-17\", "
             "\"Statement\": []}')\n"
-            "    iam.attach_role_policy(RoleName=role_name, PolicyArn='arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess')\n")
+            "    iam.attach_role_policy(RoleName=role_name,\n"
+            "                           PolicyArn='arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess')\n")
     result = grade_source(tmp_path, lab02, HEADER + SIGNATURE + body)
     assert result.problems[0].startswith("create_training_role failed: AWS returned NoSuchEntity from "
                                          "AttachRolePolicy at lab02.py line 8")
