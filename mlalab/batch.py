@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,8 +66,16 @@ class Options:
 # --- finding the submissions --------------------------------------------------------------------
 
 
+def lab_files(folder: Path) -> list[str]:
+    """The names of the ``labNN.py`` files directly in ``folder``, sorted."""
+    try:
+        return sorted(p.name for p in folder.iterdir() if LAB_FILE.fullmatch(p.name) and p.is_file())
+    except OSError:
+        return []
+
+
 def has_lab_files(folder: Path) -> bool:
-    return any(LAB_FILE.fullmatch(p.name) for p in folder.iterdir() if p.is_file())
+    return bool(lab_files(folder))
 
 
 def learner_folders(folder: Path) -> list[Path]:
@@ -74,10 +83,18 @@ def learner_folders(folder: Path) -> list[Path]:
                   if p.is_dir() and not p.name.startswith(".") and p.name not in SKIPPED_FOLDERS)
 
 
-def discover(paths: list[Path]) -> list[Submission]:
-    """Submission folders (labNN.py files inside) and class folders (no labNN.py, but subfolders).
+def _warn(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
-    A folder with neither is an empty submission: it is graded, and earns nothing.
+
+def discover(paths: list[Path], warn: Callable[[str], None] = _warn) -> list[Submission]:
+    """Submission folders and class folders (folders of submission folders).
+
+    A folder is a class folder when any of its subfolders holds labNN.py files: each subfolder is a
+    submission, and labNN.py files at the folder's own top are ignored with a warning (a stray file
+    must not turn the whole class into one learner). A folder with labNN.py files, or with no
+    subfolders, is one submission; one with subfolders but no labNN.py anywhere is a class folder
+    of empty submissions. A submission without labNN.py files is graded, and earns nothing.
     """
     missing = [str(p) for p in paths if not p.is_dir()]
     if missing:
@@ -86,7 +103,13 @@ def discover(paths: list[Path]) -> list[Submission]:
     found: list[Path] = []
     for path in paths:
         subfolders = learner_folders(path)
-        if has_lab_files(path) or not subfolders:
+        stray = lab_files(path)
+        if any(has_lab_files(sub) for sub in subfolders):
+            if stray:
+                warn(f"warning: ignoring {', '.join(stray)} at the top of {path}: it is a class folder (its "
+                     "subfolders hold lab files), and lab files belong in a learner's folder")
+            found.extend(subfolders)
+        elif stray or not subfolders:
             found.append(path)
         else:
             found.extend(subfolders)
@@ -310,16 +333,24 @@ def _print(line: str) -> None:
     print(line, flush=True)  # one line per submission as it finishes, also when piped to a CI log
 
 
+def not_submitted(submission: Submission, labs: list[Lab]) -> set[int]:
+    """The labs whose ``labNN.py`` is not in the submission folder (the grader finds nothing to grade)."""
+    return {lab.id for lab in labs if not (submission.path / lab.workspace_file).is_file()}
+
+
 def run(paths: list[Path], out: Path, options: Options, *, key: bytes | None = None,
-        log=_print) -> BatchOutcome:
+        log=_print, warn: Callable[[str], None] = _warn) -> BatchOutcome:
     """Grade every submission under ``paths`` and write grades.csv, report.html and results/ to ``out``."""
     from mlalab import classreport
 
     if out.exists() and not out.is_dir():
         raise BatchInputError(f"--out {out} is a file, not a folder")
-    submissions = discover(paths)
+    submissions = discover(paths, warn)
     if not submissions:
         raise BatchInputError(f"no submissions found in {', '.join(str(p) for p in paths)}")
+    # Read before grading: a lab the learner never submitted is "missing" in the class report, not
+    # failed, even when the submission's grader process dies.
+    missing = {s.name: not_submitted(s, options.labs) for s in submissions}
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -360,8 +391,8 @@ def run(paths: list[Path], out: Path, options: Options, *, key: bytes | None = N
             file_name, n = results_file_name(f"{result.submission}-{n}"), n + 1
         used.add(file_name.lower())
         write(result, "json", results_dir / file_name, secrets.token_hex(16), key)
-    csv_path = classreport.write_csv(results, out / "grades.csv")
-    html_path = classreport.write_html(results, out / "report.html")
+    csv_path = classreport.write_csv(results, out / "grades.csv", missing)
+    html_path = classreport.write_html(results, out / "report.html", missing=missing)
     errors = sum(r.error is not None for r in results)
     counts = {status: sum(r.status == status for r in results) for status in ("pass", "fail", "error")}
     mean = sum(r.score for r in results) / len(results)

@@ -164,7 +164,15 @@ def _load(path: Path) -> Lab:
 
 @cache
 def load_labs(labs_dir: Path = LABS_DIR) -> tuple[Lab, ...]:
-    labs = [_load(p) for p in sorted(labs_dir.iterdir()) if (p / "lab.yaml").is_file()]
+    if not labs_dir.is_dir():
+        # labs/ is not a Python package: a plain (non-editable) pip install of mla-labs leaves it out.
+        raise CatalogError(f"no labs folder at {labs_dir}: mla-labs must be installed from a checkout of the "
+                           "course (pip install -e PATH), not as a plain package")
+    try:
+        entries = sorted(labs_dir.iterdir())
+    except OSError as exc:
+        raise CatalogError(f"cannot read the labs folder {labs_dir}: {exc.strerror or exc}") from exc
+    labs = [_load(p) for p in entries if (p / "lab.yaml").is_file()]
     ids = [lab.id for lab in labs]
     if len(ids) != len(set(ids)):
         raise CatalogError(f"duplicate lab ids in {labs_dir}: {ids}")

@@ -12,6 +12,7 @@ import base64
 import csv
 import hashlib
 import html
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,12 @@ from mlalab.results import LabResult, SubmissionResult
 
 CSV_COLUMNS = ("learner", "lab", "score", "max_score", "status")
 DEFAULT_TITLE = "mla-labs class report"
+MISSING = "missing"  # the status of a lab the learner never submitted (no labNN.py), in grades.csv
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NOT_FOUND = " was not found in the submission"  # how the grader words a missing labNN.py (mlalab.feedback)
+
+# learner (SubmissionResult.submission) -> numbers of the labs whose labNN.py was not in the submission
+Missing = Mapping[str, Collection[int]]
 
 
 @dataclass(frozen=True)
@@ -64,13 +70,38 @@ def _labs_by_number(result: SubmissionResult) -> dict[int, LabResult]:
     return {lab.lab: lab for lab in result.labs}
 
 
+def not_submitted(lab: LabResult) -> bool:
+    """Whether the grader reported the lab's ``labNN.py`` as not found in the submission."""
+    prefix = f"lab{lab.lab:02d}.py{_NOT_FOUND}"
+    return any(problem.startswith(prefix) for problem in lab.problems)
+
+
+def missing_labs(results: list[SubmissionResult]) -> dict[str, set[int]]:
+    """The labs each learner never submitted, read from the grader's problems.
+
+    ``mlalab grade-many`` knows it better (from the files in each submission folder, even when a
+    grader process died) and passes its own ``missing`` to the functions below.
+    """
+    return {result.submission: {lab.lab for lab in result.labs if not_submitted(lab)} for result in results}
+
+
+def _missing(results: list[SubmissionResult], missing: Missing | None) -> Missing:
+    return missing_labs(results) if missing is None else missing
+
+
+def _is_missing(missing: Missing, result: SubmissionResult, lab: int) -> bool:
+    return lab in missing.get(result.submission, ())
+
+
 def _spreadsheet_safe(text: str) -> str:
     """Keep a learner-chosen name from being run as a formula when the CSV is opened in a spreadsheet."""
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def csv_rows(results: list[SubmissionResult]) -> list[list[str]]:
-    """One row per learner per lab; a lab a learner has no result for counts as 0 points, ``error``."""
+def csv_rows(results: list[SubmissionResult], missing: Missing | None = None) -> list[list[str]]:
+    """One row per learner per lab; a lab a learner has no result for counts as 0 points, ``error``;
+    a lab the learner never submitted (no ``labNN.py``) as 0 points, ``missing``."""
+    missing = _missing(results, missing)
     rows = []
     for result in results:
         graded = _labs_by_number(result)
@@ -79,38 +110,44 @@ def csv_rows(results: list[SubmissionResult]) -> list[list[str]]:
             score, max_score, status = (
                 (lab.score, lab.max_score, lab.status) if lab else (0.0, column.max_score, "error")
             )
+            if _is_missing(missing, result, column.lab):
+                score, status = 0.0, MISSING
             rows.append([_spreadsheet_safe(result.submission), str(column.lab), number(score),
                          number(max_score), status])
     return rows
 
 
-def write_csv(results: list[SubmissionResult], path: Path | str) -> Path:
+def write_csv(results: list[SubmissionResult], path: Path | str, missing: Missing | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
-        writer.writerows(csv_rows(results))
+        writer.writerows(csv_rows(results, missing))
     return path
 
 
-def check_pass_rates(results: list[SubmissionResult]) -> list[CheckRate]:
+def check_pass_rates(results: list[SubmissionResult], missing: Missing | None = None) -> list[CheckRate]:
     """Pass rate of every check, lowest first, so the concept the room missed is on top.
 
     The denominator is the learners graded on the check's lab, including those whose lab could not
-    be graded at all (they did not pass it either).
+    be graded at all (they did not pass it either), but not those who never submitted the lab: a
+    missing file says nothing about the concept.
     """
+    missing = _missing(results, missing)
     graded: dict[int, int] = {}
     passed: dict[tuple[int, str], int] = {}
     names: dict[tuple[int, str], str] = {}  # first-seen order: ties keep the lab's own check order
     for result in results:
         for lab in result.labs:
+            if _is_missing(missing, result, lab.lab):
+                continue
             graded[lab.lab] = graded.get(lab.lab, 0) + 1
             for check in lab.checks:
                 key = (lab.lab, check.id)
                 names.setdefault(key, check.name)
                 passed[key] = passed.get(key, 0) + (check.status == "pass")
-    rates = [CheckRate(lab, check_id, name, passed[(lab, check_id)], graded[lab])
+    rates = [CheckRate(lab, check_id, name, passed[(lab, check_id)], graded.get(lab, 0))
              for (lab, check_id), name in names.items()]
     order = {key: i for i, key in enumerate(names)}
     return sorted(rates, key=lambda r: (r.rate, r.lab, order[(r.lab, r.check_id)]))
@@ -138,13 +175,13 @@ table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #d1d9e0;padd
 th{background:#f6f8fa;text-align:left;vertical-align:bottom}th small{font-weight:normal;color:#59636e}
 td.num,tfoot td{text-align:right;font-variant-numeric:tabular-nums}
 td.pass{background:#dafbe1}td.part{background:#fff8c5}td.low{background:#ffebe9}
-td.error{background:#eaeef2;color:#59636e}td.missing{color:#8c959f}
+td.error{background:#eaeef2;color:#59636e}td.missing{background:#ddf4ff;color:#59636e}
 tfoot td{font-weight:600;background:#f6f8fa}
 rect.track{fill:#eaeef2}rect.pass{fill:#1a7f37}rect.part{fill:#bf8700}rect.low{fill:#cf222e}
 text.label{font-size:13px;fill:#1f2328}text.rate{font-size:12px;fill:#59636e}
 .legend span{display:inline-block;padding:.1rem .5rem;margin-right:.4rem;border:1px solid #d1d9e0}
 .legend .pass{background:#dafbe1}.legend .part{background:#fff8c5}.legend .low{background:#ffebe9}
-.legend .error{background:#eaeef2}
+.legend .error{background:#eaeef2}.legend .missing{background:#ddf4ff}
 """
 
 _JS = """
@@ -173,18 +210,24 @@ def _csp_hash(source: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
-def _matrix(results: list[SubmissionResult], columns: list[LabColumn]) -> list[str]:
+def _cell(result: SubmissionResult, lab: LabResult | None, missing: Missing, column: LabColumn) -> str:
+    if _is_missing(missing, result, column.lab):
+        return '<td class="num missing" title="not submitted">—</td>'
+    if lab is None:  # no result at all for this lab: 0 points, "error" in the CSV
+        return '<td class="num error" title="not graded">—</td>'
+    css = _score_class(lab.status, lab.score, lab.max_score)
+    return f'<td class="num {css}" title="{lab.status}">{number(lab.score)}/{number(lab.max_score)}</td>'
+
+
+def _matrix(results: list[SubmissionResult], columns: list[LabColumn], missing: Missing) -> list[str]:
+    """Learners by labs. The "Mean score" row counts a missing lab as 0 points, as the gradebook does;
+    the "Labs passed" row counts only the learners who submitted the lab."""
     esc = html.escape
     head = "".join(f"<th>Lab {c.lab}<br><small>{esc(c.title)}</small></th>" for c in columns)
     out = ['<table id="matrix">', f"<thead><tr><th>Learner</th>{head}<th>Total</th></tr></thead>", "<tbody>"]
     for result in results:
         graded = _labs_by_number(result)
-        cells = []
-        for column in columns:
-            lab = graded.get(column.lab)
-            text = f"{number(lab.score)}/{number(lab.max_score)}" if lab else "—"
-            css = _score_class(lab.status, lab.score, lab.max_score) if lab else "missing"
-            cells.append(f'<td class="num {css}" title="{lab.status if lab else "not graded"}">{text}</td>')
+        cells = [_cell(result, graded.get(column.lab), missing, column) for column in columns]
         total = f"{number(result.score)}/{number(result.max_score)}"
         css = _score_class(result.status, result.score, result.max_score)
         name = esc(result.submission)
@@ -194,8 +237,10 @@ def _matrix(results: list[SubmissionResult], columns: list[LabColumn]) -> list[s
     means, passes = [], []
     for column in columns:
         labs = [lab for r in results if (lab := _labs_by_number(r).get(column.lab))]
+        submitted = [lab for r in results if (lab := _labs_by_number(r).get(column.lab))
+                     and not _is_missing(missing, r, column.lab)]
         means.append(f"<td>{number(_mean([lab.score for lab in labs]))}/{number(column.max_score)}</td>")
-        passes.append(f"<td>{sum(lab.status == 'pass' for lab in labs)}/{len(labs)}</td>")
+        passes.append(f"<td>{sum(lab.status == 'pass' for lab in submitted)}/{len(submitted)}</td>")
     mean_total = number(_mean([r.score for r in results]))
     max_total = number(max((r.max_score for r in results), default=0.0))
     out.append(f'<tfoot><tr><th scope="row">Mean score</th>{"".join(means)}'
@@ -233,8 +278,9 @@ def _chart(rates: list[CheckRate]) -> list[str]:
     return out
 
 
-def render_html(results: list[SubmissionResult], title: str = DEFAULT_TITLE) -> str:
+def render_html(results: list[SubmissionResult], title: str = DEFAULT_TITLE, missing: Missing | None = None) -> str:
     """The whole report as one HTML document."""
+    missing = _missing(results, missing)
     columns = lab_columns(results)
     count = len(results)
     csp = f"default-src 'none'; style-src {_csp_hash(_CSS)}; script-src {_csp_hash(_JS)}"
@@ -254,18 +300,20 @@ def render_html(results: list[SubmissionResult], title: str = DEFAULT_TITLE) -> 
         '<p><label>Filter learners <input id="filter" type="search" autocomplete="off"></label> '
         f'<span id="shown">{count} learners</span></p>',
         '<p class="legend"><span class="pass">all points</span><span class="part">half or more</span>'
-        '<span class="low">under half</span><span class="error">could not be graded</span></p>',
-        *_matrix(results, columns),
+        '<span class="low">under half</span><span class="error">could not be graded</span>'
+        '<span class="missing">not submitted</span></p>',
+        *_matrix(results, columns, missing),
         '<h2 id="chart-title">Pass rate per check, lowest first</h2>',
-        *_chart(check_pass_rates(results)),
+        *_chart(check_pass_rates(results, missing)),
         f"<script>{_JS}</script>",
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
 
 
-def write_html(results: list[SubmissionResult], path: Path | str, title: str = DEFAULT_TITLE) -> Path:
+def write_html(results: list[SubmissionResult], path: Path | str, title: str = DEFAULT_TITLE,
+               missing: Missing | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(results, title), encoding="utf-8")
+    path.write_text(render_html(results, title, missing), encoding="utf-8")
     return path

@@ -177,10 +177,13 @@ def signing_key() -> bytes | None:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from mlalab.formats import write
+    from mlalab.formats.integrity import UNVERIFIABLE_NOTE
     from mlalab.grading import GradingError, grade
 
     labs = [resolve_lab(args.lab)] if args.lab else list(load_labs())
     if args.reference:
+        if any(not lab.solution_path.is_file() for lab in labs):  # the learner edition ships starters only
+            raise CliError("this edition has no reference solutions")
         submission = None
     else:
         if not args.path:
@@ -200,7 +203,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
     else:
         # Written only now, by the grader, after the learner's process has exited; signed with a
         # per-run nonce (and the instructor's key when set) that the learner's process never saw.
-        text = write(result, args.format, args.out, secrets.token_hex(16), signing_key())
+        key = signing_key()
+        text = write(result, args.format, args.out, secrets.token_hex(16), key)
+        if key is None:
+            print(UNVERIFIABLE_NOTE, file=sys.stderr)
     if not args.out:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
@@ -208,6 +214,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 def cmd_grade_many(args: argparse.Namespace) -> int:
     from mlalab import batch
+    from mlalab.formats.integrity import UNVERIFIABLE_NOTE
 
     if args.jobs < 1:
         raise CliError("--jobs must be at least 1")
@@ -217,10 +224,13 @@ def cmd_grade_many(args: argparse.Namespace) -> int:
     options = batch.Options(labs=[lab] if lab else list(load_labs()), lab_arg=str(lab.id) if lab else None,
                             seed=args.seed if args.seed is not None else secrets.randbelow(10**6 - 1) + 1,
                             timeout=args.timeout, jobs=args.jobs)
+    key = signing_key()
     try:
-        outcome = batch.run([Path(p) for p in args.paths], Path(args.out), options, key=signing_key())
+        outcome = batch.run([Path(p) for p in args.paths], Path(args.out), options, key=key)
     except batch.BatchInputError as exc:
         raise CliError(str(exc)) from exc
+    if key is None:  # the documents in results/ are signed with one-time nonces only
+        print(UNVERIFIABLE_NOTE, file=sys.stderr)
     if outcome.grader_errors == len(outcome.results):
         print("mlalab grade-many: grading could not run for any submission (see the reasons above)",
               file=sys.stderr)

@@ -33,6 +33,14 @@ def ungraded_lab(number: int) -> LabResult:
     return LabResult(number, slug, title, "4.2", "error", 0.0, max_score, [], problems=["timed out"])
 
 
+def missing_lab(number: int) -> LabResult:
+    """A lab whose labNN.py was not in the submission, as the grader reports it: every check failed."""
+    result = lab(number, set())
+    result.problems = [f"lab{number:02d}.py was not found in the submission: run `mlalab start {number}` to "
+                       "create it from the starter"]
+    return result
+
+
 def submission(name: str, labs: list[LabResult]) -> SubmissionResult:
     status = "error" if not labs else "pass" if all(x.status == "pass" for x in labs) else "fail"
     return SubmissionResult(name, status, sum(x.score for x in labs), 9.0, labs,
@@ -40,12 +48,14 @@ def submission(name: str, labs: list[LabResult]) -> SubmissionResult:
 
 
 def class_results() -> list[SubmissionResult]:
-    """alice 5/5 + 2/4, bob 3/5 + ungraded lab 2, mallory 0/5 and no lab 2, carol not gradable."""
+    """alice 5/5 + 2/4, bob 3/5 + ungraded lab 2, mallory 0/5 and no lab 2, carol not gradable,
+    dan never submitted lab 1 (no lab01.py) + 4/4."""
     return [
         submission("alice", [lab(1, {cid for cid, _, _ in LAB1}), lab(2, {"baseline-job"})]),
         submission(BOB, [lab(1, {"latency-alarm", "sns-topic"}), ungraded_lab(2)]),
         submission(MALLORY, [lab(1, set())]),
         submission("carol", []),
+        submission("dan", [missing_lab(1), lab(2, {cid for cid, _, _ in LAB2})]),
     ]
 
 
@@ -63,17 +73,29 @@ def test_csv_rows_exact(tmp_path: Path) -> None:
         ["'" + MALLORY, "2", "0", "4", "error"],  # no result for the lab: 0 points, error
         ["carol", "1", "0", "5", "error"],
         ["carol", "2", "0", "4", "error"],
+        ["dan", "1", "0", "5", "missing"],  # no lab01.py: not a failed lab
+        ["dan", "2", "4", "4", "pass"],
     ]
+
+
+def test_missing_labs_from_the_graders_problems_or_from_the_caller() -> None:
+    results = class_results()
+    assert classreport.missing_labs(results) == {"alice": set(), BOB: set(), MALLORY: set(), "carol": set(),
+                                                 "dan": {1}}
+    # grade-many knows from the submission folders; what it passes wins over the problems.
+    rows = classreport.csv_rows(results, missing={"alice": {2}})
+    assert ["alice", "2", "0", "4", "missing"] in rows and ["dan", "1", "0", "5", "fail"] in rows
 
 
 def test_pass_rates_lowest_first() -> None:
     rates = classreport.check_pass_rates(class_results())
+    # dan never submitted lab 1: not in lab 1's denominators (3, not 4), in lab 2's (3).
     assert [(r.check_id, r.passed, r.graded) for r in rates] == [
-        ("monitor-schedule", 0, 2),
         ("error-alarm", 1, 3),
-        ("baseline-job", 1, 2),
+        ("monitor-schedule", 1, 3),
         ("latency-alarm", 2, 3),
         ("sns-topic", 2, 3),
+        ("baseline-job", 2, 3),
     ]
 
 
@@ -91,21 +113,26 @@ class _Tags(HTMLParser):
 def test_html_numbers_and_escaping(tmp_path: Path) -> None:
     path = classreport.write_html(class_results(), tmp_path / "class.html", title="MLA <b>cohort</b>")
     page = path.read_text(encoding="utf-8")
-    assert "4 submissions" in page and "2 labs" in page and "mean score 2.5" in page
+    assert "5 submissions" in page and "2 labs" in page and "mean score 2.8" in page
     assert "<title>MLA &lt;b&gt;cohort&lt;/b&gt;</title>" in page
-    # Matrix cells and totals: mean 2.67/5 on lab 1 (3 learners), 1/4 on lab 2 (2 learners).
+    # Matrix cells and totals: mean 2/5 on lab 1 (4 learners, dan's missing lab counts 0 points, as in
+    # the gradebook), 2/4 on lab 2 (3 learners).
     assert '<td class="num pass" title="pass">5/5</td>' in page
     assert '<td class="num part" title="fail">3/5</td>' in page
     assert '<td class="num error" title="error">0/4</td>' in page
-    assert '<td class="num missing" title="not graded">—</td>' in page
-    assert "<td>2.67/5</td><td>1/4</td><td>2.5/9</td>" in page
-    assert "<td>1/3</td><td>0/2</td><td>0/4</td>" in page  # labs passed per lab, submissions passed
+    assert '<td class="num error" title="not graded">—</td>' in page  # mallory has no result for lab 2
+    dan = re.search(r'<tr data-learner="dan">.*?</tr>', page).group(0)
+    assert '<td class="num missing" title="not submitted">—</td><td class="num pass" title="pass">4/4</td>' in dan
+    assert '<span class="missing">not submitted</span>' in page  # its own legend colour
+    assert "<td>2/5</td><td>2/4</td><td>2.8/9</td>" in page
+    # Labs passed per lab (dan's missing lab 1 is not in the denominator), and submissions passed.
+    assert "<td>1/3</td><td>1/3</td><td>0/5</td>" in page
     # Bars: lowest pass rate first, labelled with name, lab, percentage and learners passing.
     bars = re.findall(r'data-check="([^"]+)"', page)
-    assert bars == ["monitor-schedule", "error-alarm", "baseline-job", "latency-alarm", "sns-topic"]
-    assert "Monitoring schedule (Lab 2)</text>" in page and ">0% (0/2)</text>" in page
-    assert ">33% (1/3)</text>" in page and ">67% (2/3)</text>" in page
-    assert 'width="0.0"' in page and 'width="400.0"' in page  # bar lengths follow the rates
+    assert bars == ["error-alarm", "monitor-schedule", "latency-alarm", "sns-topic", "baseline-job"]
+    assert "Monitoring schedule (Lab 2)</text>" in page and ">33% (1/3)</text>" in page
+    assert ">67% (2/3)</text>" in page and "(2/4)" not in page and "(1/4)" not in page
+    assert 'width="200.0"' in page and 'width="400.0"' in page  # bar lengths follow the rates
     # Learner-chosen names are text, never markup; the only script is the report's own.
     assert BOB not in page and "bob&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<img" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page

@@ -63,9 +63,10 @@ def test_class_report_opens_cleanly(chromium: Path, tmp_path: Path) -> None:
     page = classreport.write_html(class_results(), tmp_path / "class.html")
     dom, console = open_page(chromium, page, tmp_path / "profile")
     assert console == [], console  # no script error, and the CSP hashes match the inline style and script
-    assert "4 of 4 learners shown" in dom  # written by the report's script, so it ran
-    assert "4 submissions" in dom and "<td>2.67/5</td><td>1/4</td><td>2.5/9</td>" in dom
-    assert ">0% (0/2)</text>" in dom and ">67% (2/3)</text>" in dom
+    assert "5 of 5 learners shown" in dom  # written by the report's script, so it ran
+    assert "5 submissions" in dom and "<td>2/5</td><td>2/4</td><td>2.8/9</td>" in dom
+    assert ">33% (1/3)</text>" in dom and ">67% (2/3)</text>" in dom
     assert '<td class="num part" title="fail">3/5</td>' in dom
+    assert '<td class="num missing" title="not submitted">—</td>' in dom
     assert BOB not in dom and "bob&lt;script&gt;alert(1)&lt;/script&gt;" in dom
     assert dom.count("<script") == 1 and "<img" not in dom

@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -395,15 +396,61 @@ def test_github_cli_prints_from_result_file(tmp_path: Path, capsys: pytest.Captu
     assert capsys.readouterr().out == github.markdown_summary(make_result())
 
 
+def test_github_cli_as_a_module_runs_without_warnings(tmp_path: Path) -> None:
+    """The workflow runs `python -m mlalab.formats.github`: importing the package must not import the module
+    first (Python would warn "found in sys.modules ... prior to execution" on stderr, or fail with -W error)."""
+    result_file = tmp_path / "result.b64"
+    write(make_result(), "github", result_file, NONCE)
+    for what in ("notice", "summary"):
+        done = subprocess.run([sys.executable, "-W", "error", "-m", "mlalab.formats.github", what, str(result_file)],
+                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=False)
+        assert (done.returncode, done.stderr) == (0, ""), done.stderr
+        assert done.stdout
+    # The writers load on first use, and FORMATS still works as a mapping that can be extended.
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", "import sys; from mlalab.formats import FORMATS, write; "
+         "assert 'mlalab.formats.github' not in sys.modules; print(sorted(FORMATS)); FORMATS['github']; "
+         "assert 'mlalab.formats.github' in sys.modules"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "['github', 'gradescope', 'json', 'junit']\n", "")
+
+
+def test_formats_registry_is_lazy_and_extensible() -> None:
+    assert FORMATS["github"] is github.render and FORMATS["json"] is json_format.render
+    assert "text" not in FORMATS and "json" in FORMATS and len(FORMATS) == len(list(FORMATS))
+    FORMATS["upper"] = lambda result, *, nonce, key=None: result.submission.upper()
+    try:
+        assert write(make_result(), "upper", None, NONCE) == "LEARNER<SCRIPT>"
+        assert "upper" in FORMATS and "upper" in set(FORMATS)
+    finally:
+        del FORMATS["upper"]
+    assert "upper" not in FORMATS
+    with pytest.raises(KeyError):
+        FORMATS["yaml"]
+
+
 def test_github_workflow_template() -> None:
     path = Path(github.__file__).parent / "templates" / "github-classroom.yml"
-    workflow = yaml.safe_load(path.read_text())
+    text = path.read_text()
+    workflow = yaml.safe_load(text)
     (job,) = workflow["jobs"].values()
     assert job["name"] == "Autograding Tests"
     steps = {step.get("name"): step for step in job["steps"]}
     assert steps["Set up Python 3.11"]["with"]["python-version"] == "3.11"
+    # labs/ is not in the Python package: the course is checked out and installed editable, beside the
+    # learner's work (never inside it), from a documented placeholder repository and pinned ref.
+    assert steps["Checkout the learner's work"]["with"]["path"] == "submission"
+    course = steps["Check out the course (mla-labs)"]
+    assert course["uses"].startswith("actions/checkout@")
+    assert course["with"]["repository"] == "YOUR-ORG/mla-labs" and course["with"]["ref"] == "v0.1.0"
+    assert course["with"]["path"] == "mla-labs"
+    assert "placeholder" in text and "YOUR-ORG/mla-labs" in text.split("name: Autograding Tests")[0]
+    assert steps["Install mla-labs"]["run"] == "python -m pip install -e ./mla-labs"
+    assert "pip install -e" in text
+    assert not any(line.strip().startswith("run:") and "pip install" in line and " -e " not in line
+                   for line in text.splitlines())
     grade = steps["Grade"]["run"]
-    assert "mlalab grade . --format github --out result.b64" in grade
+    assert "mlalab grade submission --format github --out result.b64" in grade
     assert 'echo "result=$(cat result.b64)" >> "$GITHUB_OUTPUT"' in grade
     assert "python -m mlalab.formats.github notice result.b64" in grade
     assert 'summary result.b64 >> "$GITHUB_STEP_SUMMARY"' in grade

@@ -58,21 +58,28 @@ def test_class_folder_one_grader_crash_leaves_the_others_untouched(tmp_path, mon
     lab1, lab2 = find_lab(1), find_lab(2)
     room = tmp_path / "class"
     write_submission(room / "alice", reference_files())
-    write_submission(room / "bob", starter_files())
+    write_submission(room / "bob", {lab2.workspace_file: lab2.starter_text()})  # never submitted lab 1
     write_submission(room / "carol", {lab1.workspace_file: SYNTAX_ERROR,
                                       lab2.workspace_file: lab2.solution_path.read_text()})
     write_submission(room / "dave", reference_files())  # a perfect submission, but its grader dies
+    (room / lab1.workspace_file).write_text(lab1.solution_path.read_text())  # a stray file: not a learner
     monkeypatch.setattr(batch, "grader_command", crash_for("dave"))
     out = tmp_path / "out"
 
     code = cli.main(["grade-many", str(room), "--out", str(out), "--jobs", "2", "--seed", "7"])
 
-    printed = capsys.readouterr().out
+    printed, errors = capsys.readouterr()
     assert code == 0
+    assert errors.splitlines() == [
+        f"warning: ignoring lab01.py at the top of {room}: it is a class folder (its subfolders hold lab "
+        "files), and lab files belong in a learner's folder",
+        "note: MLALAB_SIGNING_KEY is not set; the documents are signed with a one-time nonce and cannot be "
+        "verified later (set the key to make `mlalab verify` work)",
+    ]
     labs = list(load_labs())
     full = {lab.id: number(lab.max_score) for lab in labs}
     expected = [["learner", "lab", "score", "max_score", "status"]]
-    for learner, scores in (("alice", {1: "pass", 2: "pass"}), ("bob", {1: "fail", 2: "fail"}),
+    for learner, scores in (("alice", {1: "pass", 2: "pass"}), ("bob", {1: "missing", 2: "fail"}),
                             ("carol", {1: "fail", 2: "pass"}), ("dave", {1: "error", 2: "error"})):
         for lab in labs:
             status = scores[lab.id]
@@ -81,6 +88,7 @@ def test_class_folder_one_grader_crash_leaves_the_others_untouched(tmp_path, mon
     assert read_csv(out / "grades.csv") == expected
 
     report = (out / "report.html").read_text(encoding="utf-8")
+    assert '<td class="num missing" title="not submitted">—</td>' in report  # bob's lab 1
     for learner in ("alice", "bob", "carol", "dave"):
         assert f'data-learner="{learner}"' in report
         doc = json.loads((out / "results" / f"{learner}.json").read_text(encoding="utf-8"))
@@ -153,6 +161,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_exit_3_when_no_submission_could_be_graded(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MLALAB_SIGNING_KEY", "instructor-secret")  # with the key: no note about verifying
     room = tmp_path / "class"
     write_submission(room / "gina", starter_files())
     monkeypatch.setattr(batch, "grader_command", crash_for("gina"))
@@ -207,6 +216,31 @@ def test_discover_submissions_and_class_folders(tmp_path):
         ("solo-2", (room / "solo").resolve()), ("zoe", (room / "zoe").resolve())]
     with pytest.raises(batch.BatchInputError, match="nope, .*nada do not exist"):
         batch.discover([tmp_path / "nope", tmp_path / "nada"])
+
+
+def test_stray_lab_files_do_not_turn_a_class_into_one_learner(tmp_path):
+    room = tmp_path / "room"
+    write_submission(room / "zoe", {"lab02.py": ""})
+    write_submission(room / "yan", {})
+    (room / "lab01.py").write_text("")
+    (room / "lab02.py").write_text("")
+    (room / "notes.py").write_text("")
+    warnings: list[str] = []
+    found = batch.discover([room], warnings.append)
+    assert [s.name for s in found] == ["yan", "zoe"]
+    assert warnings == [f"warning: ignoring lab01.py, lab02.py at the top of {room}: it is a class folder (its "
+                        "subfolders hold lab files), and lab files belong in a learner's folder"]
+    # Subfolders without lab files (notes/, an empty learner) leave a folder with lab files one submission.
+    solo = write_submission(tmp_path / "solo", {"lab01.py": ""})
+    write_submission(solo / "notes", {"readme.txt": ""})
+    warnings.clear()
+    assert [s.path for s in batch.discover([solo], warnings.append)] == [solo.resolve()] and warnings == []
+
+
+def test_not_submitted_labs_come_from_the_files(tmp_path):
+    folder = write_submission(tmp_path / "ann", {"lab02.py": "", "lab1.py": ""})
+    assert batch.not_submitted(batch.Submission("ann", folder), list(load_labs())) == {
+        lab.id for lab in load_labs() if lab.id != 2}
 
 
 def test_from_dict_rebuilds_what_the_json_document_holds():

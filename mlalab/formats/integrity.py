@@ -25,6 +25,9 @@ import hmac
 import json
 
 ALGORITHM = "hmac-sha256"
+# Printed on stderr by `mlalab grade` (signed formats) and `mlalab grade-many` when no key is set.
+UNVERIFIABLE_NOTE = ("note: MLALAB_SIGNING_KEY is not set; the documents are signed with a one-time nonce and "
+                     "cannot be verified later (set the key to make `mlalab verify` work)")
 
 
 def clean_text(text: str) -> str:
