@@ -10,11 +10,11 @@ from checks import iam, require
 from checks.iam import Expect
 from fixtures import scenarios
 
-ACCOUNT, REGION = "123456789012", "us-east-1"
-
 
 @dataclass(frozen=True)
 class Scenario:
+    account: str
+    region: str
     role_name: str
     training_bucket: str
     training_prefix: str
@@ -28,16 +28,18 @@ class Scenario:
         return f"arn:aws:s3:::{bucket}" + (f"/{key}" if key else "")
 
     def logs(self, group: str, stream: str | None = None) -> str:
-        arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}"
+        arn = f"arn:aws:logs:{self.region}:{self.account}:log-group:{group}"
         return arn + (f":log-stream:{stream}" if stream else "")
 
 
 @pytest.fixture(scope="module")
 def scenario(aws, rng, learner) -> Scenario:
     s = Scenario(
+        account=aws.account,
+        region=aws.region,
         role_name=scenarios.name(rng, "sagemaker-training"),
         training_bucket=scenarios.bucket(aws, rng, "ml-training-data"),
-        training_prefix=f"datasets/churn/v{rng.randint(2, 9)}/",
+        training_prefix=f"datasets/churn/v{rng.randint(2, 9)}/",  # never v1: v1 is "another version"
         artifact_bucket=scenarios.bucket(aws, rng, "ml-model-artifacts"),
         artifact_prefix=f"churn/{scenarios.suffix(rng, 4)}/",
         other_bucket=scenarios.bucket(aws, rng, "finance-exports"),
@@ -70,7 +72,12 @@ def existing(role, scenario) -> iam.RolePolicies:
 
 @pytest.mark.check("trust-policy")
 def test_trust_policy(role, scenario):
-    require(iam.trusts_only_service(existing(role, scenario), "sagemaker.amazonaws.com"))
+    s = scenario
+    # What SageMaker sends when a training job assumes the role: the confused-deputy keys that the
+    # AWS-recommended trust policy conditions on.
+    job = f"arn:aws:sagemaker:{s.region}:{s.account}:training-job/churn-training-1234"
+    require(iam.trusts_only_service(existing(role, s), "sagemaker.amazonaws.com",
+                                    context={"aws:SourceAccount": s.account, "aws:SourceArn": job}))
 
 
 @pytest.mark.check("read-training-data")
@@ -83,7 +90,7 @@ def test_read_training_data(role, scenario):
                "the validation channel lives under the same prefix"),
         Expect("s3:ListBucket", s.s3(s.training_bucket), True, "SageMaker lists the prefix to find the files "
                "(ListBucket is granted on the bucket ARN, not on objects)", {"s3:prefix": s.training_prefix}),
-    ]))
+    ], region=s.region))
 
 
 @pytest.mark.check("training-data-scoped")
@@ -92,13 +99,16 @@ def test_training_data_scoped(role, scenario):
     require(iam.decisions(existing(role, s), [
         Expect("s3:GetObject", s.s3(s.training_bucket, "datasets/fraud/part-00001.csv"), False,
                "another team's data set in the same bucket"),
+        Expect("s3:GetObject", s.s3(s.training_bucket, "datasets/churn/v1/part-00001.csv"), False,
+               f"another version of the data set: the job trains on {s.training_prefix} only "
+               "(older versions may hold data that was since removed)"),
         Expect("s3:GetObject", s.s3(s.other_bucket, "exports/2026/ledger.csv"), False,
                "a bucket the job has no business reading"),
         Expect("s3:PutObject", s.s3(s.training_bucket, f"{s.training_prefix}poisoned.csv"), False,
                "training data is read-only for the job (writing it would allow data poisoning)"),
         Expect("s3:DeleteObject", s.s3(s.training_bucket, f"{s.training_prefix}part-00001.csv"), False,
                "training data is read-only for the job"),
-    ]))
+    ], region=s.region))
 
 
 @pytest.mark.check("list-prefix")
@@ -111,7 +121,7 @@ def test_list_prefix(role, scenario):
         Expect("s3:ListBucket", s.s3(s.training_bucket), False,
                "listing the whole bucket (no prefix) reveals every object name; narrow s3:ListBucket with a "
                "Condition on s3:prefix"),
-    ]))
+    ], region=s.region))
 
 
 @pytest.mark.check("write-artifacts")
@@ -125,13 +135,15 @@ def test_write_artifacts(role, scenario):
         Expect("s3:PutObject", s.s3(s.other_bucket, "model.tar.gz"), False, "no other bucket is writable"),
         Expect("s3:PutObjectAcl", s.s3(s.artifact_bucket, model), False,
                "changing an object's ACL can make a model public; 's3:PutObject*' grants it too"),
-    ]))
+        Expect("s3:DeleteObject", s.s3(s.artifact_bucket, model), False,
+               "the job writes artifacts, it does not delete them (write, not delete)"),
+    ], region=s.region))
 
 
 @pytest.mark.check("kms-key")
 def test_kms_key(role, scenario):
     s = scenario
-    other_key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{uuid.UUID(int=0x5EED)}"
+    other_key = f"arn:aws:kms:{s.region}:{s.account}:key/{uuid.UUID(int=0x5EED)}"
     require(iam.decisions(existing(role, s), [
         Expect("kms:Decrypt", s.kms_key_arn, True, "reading SSE-KMS encrypted training data needs kms:Decrypt"),
         Expect("kms:GenerateDataKey", s.kms_key_arn, True,
@@ -139,7 +151,7 @@ def test_kms_key(role, scenario):
         Expect("kms:Decrypt", other_key, False, "only the lab's key: another key protects someone else's data"),
         Expect("kms:ScheduleKeyDeletion", s.kms_key_arn, False, "a training job must never manage the key"),
         Expect("kms:PutKeyPolicy", s.kms_key_arn, False, "a training job must never manage the key"),
-    ]))
+    ], region=s.region))
 
 
 @pytest.mark.check("training-logs")
@@ -155,7 +167,7 @@ def test_training_logs(role, scenario):
         Expect("logs:PutLogEvents", s.logs("/aws/sagemaker/Endpoints/churn-prod", "AllTraffic/i-1"), False,
                "endpoint logs belong to the endpoint, not to training"),
         Expect("logs:DeleteLogGroup", s.logs(s.log_group), False, "deleting logs destroys the audit trail"),
-    ]))
+    ], region=s.region))
 
 
 @pytest.mark.check("no-broad-statements")
@@ -167,12 +179,18 @@ def test_no_broad_statements(role, scenario):
 def test_no_other_services(role, scenario):
     s = scenario
     require(iam.decisions(existing(role, s), [
-        Expect("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/admin", False,
+        Expect("iam:PassRole", f"arn:aws:iam::{s.account}:role/admin", False,
                "passing roles is how an attacker escalates privileges"),
-        Expect("sagemaker:CreateEndpoint", f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/churn-prod", False,
+        Expect("sagemaker:CreateEndpoint", f"arn:aws:sagemaker:{s.region}:{s.account}:endpoint/churn-prod", False,
                "a training role does not deploy models"),
         Expect("s3:PutBucketPolicy", s.s3(s.training_bucket), False, "bucket policies are not the job's to change"),
         Expect("s3:DeleteBucket", s.s3(s.artifact_bucket), False, "the job must not delete buckets"),
-        Expect("ec2:RunInstances", f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/*", False,
+        Expect("s3:PutBucketAcl", s.s3(s.artifact_bucket), False,
+               "a bucket ACL can grant other accounts or everyone access to every model"),
+        Expect("s3:PutBucketPublicAccessBlock", s.s3(s.training_bucket), False,
+               "turning off Block Public Access is the first step to a public bucket"),
+        Expect("s3:PutBucketVersioning", s.s3(s.artifact_bucket), False,
+               "suspending versioning loses the history that lets you restore an overwritten model"),
+        Expect("ec2:RunInstances", f"arn:aws:ec2:{s.region}:{s.account}:instance/*", False,
                "SageMaker runs the instances; the role needs no EC2 access"),
-    ]))
+    ], region=s.region))

@@ -69,3 +69,181 @@ def test_hard_coded_names_fail(tmp_path, lab02):
     assert {"read-training-data"} <= failing(result)
     message = next(c.message for c in result.checks if c.id == "read-training-data")
     assert "cannot s3:GetObject on arn:aws:s3:::ml-training-data-" in message
+
+
+# --- reviewer variants: each wrong policy fails the right check, with words that teach -------------
+
+TRUST_END = '''                       "Action": "sts:AssumeRole"}],'''
+PRINCIPAL = '"Principal": {"Service": "sagemaker.amazonaws.com"},'
+ACCOUNT = "123456789012"
+
+
+def trust_statement(statement: str) -> list[tuple[str, str]]:
+    """Add a second Allow statement to the reference trust policy."""
+    return [(TRUST_END, '                       "Action": "sts:AssumeRole"},\n                      '
+             + statement + "],")]
+
+
+def permission_statement(statement: str) -> list[tuple[str, str]]:
+    """Add an Allow statement to the reference permissions policy (before UseDataKey)."""
+    return [(EXTRA_STATEMENT, "            " + statement + ",\n" + EXTRA_STATEMENT)]
+
+
+# (check that must fail alone, edits, words its message must contain)
+SINGLE_CHECK_VARIANTS = {
+    "trust-other-account-root": ("trust-policy", MUTATIONS["trust-policy"],
+                                 ["Statement[0] of its trust policy also trusts AWS "
+                                  "'arn:aws:iam::999999999999:root'", "gets all of its data access"]),
+    "trust-role-arn": ("trust-policy", trust_statement(
+        '{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:role/ci-deployer"}, '
+        '"Action": "sts:AssumeRole"}'),
+        [f"Statement[1] of its trust policy also trusts AWS 'arn:aws:iam::{ACCOUNT}:role/ci-deployer'"]),
+    "trust-own-account-root": ("trust-policy", trust_statement(
+        '{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}'),
+        [f"also trusts AWS 'arn:aws:iam::{ACCOUNT}:root'", "anyone who can assume an execution role"]),
+    "trust-lambda": ("trust-policy", [(PRINCIPAL, '"Principal": {"Service": ["sagemaker.amazonaws.com", '
+                                                  '"lambda.amazonaws.com"]},')],
+                     ["also trusts Service 'lambda.amazonaws.com'"]),
+    "trust-saml": ("trust-policy", trust_statement(
+        '{"Effect": "Allow", "Principal": {"Federated": f"arn:aws:iam::{account}:saml-provider/corp-idp"}, '
+        '"Action": "sts:AssumeRoleWithSAML", '
+        '"Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}'),
+        [f"also trusts Federated 'arn:aws:iam::{ACCOUNT}:saml-provider/corp-idp'"]),
+    "trust-org-star": ("trust-policy", trust_statement(
+        '{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", '
+        '"Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}'),
+        ["also trusts AWS '*' (every AWS principal)", "Condition on aws:PrincipalOrgID still lets every principal"]),
+    "trust-star": ("trust-policy", trust_statement(
+        '{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole", '
+        '"Condition": {"Bool": {"aws:SecureTransport": "true"}}}'),
+        ['trusts every principal ("Principal": "*")']),
+    "trust-not-principal": ("trust-policy", trust_statement(
+        '{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}'),
+        ["uses NotPrincipal with Allow", "trusts every principal except the ones listed"]),
+    "trust-sts-star": ("trust-policy", [(TRUST_END, '                       "Action": "sts:*"}],')],
+                       ["allows sts:*", "needs only sts:AssumeRole"]),
+    # New matrix rows.
+    "other-data-set-version": ("training-data-scoped", [(
+        '"Resource": f"arn:aws:s3:::{training_bucket}/{training_prefix}*"},',
+        '"Resource": f"arn:aws:s3:::{training_bucket}/datasets/churn/*"},')],
+        ["can s3:GetObject on arn:aws:s3:::ml-training-data-", "/datasets/churn/v1/part-00001.csv",
+         "allowed by Statement[0] (Sid 'ReadTrainingData')", "another version of the data set"]),
+    "delete-artifacts": ("write-artifacts", [('"Action": "s3:PutObject",',
+                                              '"Action": ["s3:PutObject", "s3:DeleteObject"],')],
+                         ["can s3:DeleteObject on arn:aws:s3:::ml-model-artifacts-", "write, not delete"]),
+    "put-bucket-acl": ("no-other-services", permission_statement(
+        '{"Effect": "Allow", "Action": "s3:PutBucketAcl", "Resource": f"arn:aws:s3:::{artifact_bucket}"}'),
+        ["can s3:PutBucketAcl on arn:aws:s3:::ml-model-artifacts-", "everyone access"]),
+    "put-public-access-block": ("no-other-services", permission_statement(
+        '{"Effect": "Allow", "Action": "s3:PutBucketPublicAccessBlock", '
+        '"Resource": f"arn:aws:s3:::{training_bucket}"}'),
+        ["can s3:PutBucketPublicAccessBlock on arn:aws:s3:::ml-training-data-", "Block Public Access"]),
+    "put-bucket-versioning": ("no-other-services", permission_statement(
+        '{"Effect": "Allow", "Action": "s3:PutBucketVersioning", "Resource": f"arn:aws:s3:::{artifact_bucket}"}'),
+        ["can s3:PutBucketVersioning on arn:aws:s3:::ml-model-artifacts-", "suspending versioning"]),
+    # Partial action wildcards and Resource "*" under a request condition.
+    "action-get-star": ("no-broad-statements", [('"Action": "s3:GetObject",', '"Action": "s3:Get*",')],
+                        ["Statement[0] (Sid 'ReadTrainingData')", "allows actions by wildcard (s3:Get*)",
+                         "s3:GetBucketPolicy", "any AWS adds later"]),
+    "action-logs-wildcard": ("no-broad-statements", [('"Action": ["logs:CreateLogStream", "logs:PutLogEvents"],',
+                                                      '"Action": "logs:*Log*",')],
+                             ["allows actions by wildcard (logs:*Log*)", "logs:DeleteLogGroup"]),
+    "resource-star-secure-transport": ("no-broad-statements", permission_statement(
+        '{"Sid": "Describe", "Effect": "Allow", "Action": "sagemaker:DescribeTrainingJob", "Resource": "*", '
+        '"Condition": {"Bool": {"aws:SecureTransport": "true"}}}'),
+        ["Statement[3] (Sid 'Describe')", 'allows sagemaker:DescribeTrainingJob on every resource ("Resource": "*")',
+         "Condition on aws:SecureTransport", "a condition on the request does not choose which resources"]),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(SINGLE_CHECK_VARIANTS))
+def test_variant_fails_exactly_its_check_with_teaching_words(tmp_path, lab02, variant):
+    check_id, edits, words = SINGLE_CHECK_VARIANTS[variant]
+    result = grade_source(tmp_path, lab02, apply(lab02.solution_path.read_text(), edits))
+    assert failing(result) == {check_id}, [c.message for c in result.checks if c.status != "pass"]
+    message = next(c.message for c in result.checks if c.id == check_id)
+    for word in words:
+        assert word in message, message
+
+
+# Wrong policies that are wrong in two ways: both checks fail, each with its own explanation.
+MULTI_CHECK_VARIANTS = {
+    # A condition the grader's requests used to lack made the extra Allow invisible to every deny row.
+    "s3-star-secure-transport": (permission_statement(
+        '{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", '
+        '"Condition": {"Bool": {"aws:SecureTransport": "true"}}}'), {
+        "training-data-scoped": ["can s3:GetObject on arn:aws:s3:::ml-training-data-", "/datasets/fraud/",
+                                 "allowed by Statement[3]", '"aws:SecureTransport": "true"'],
+        "no-broad-statements": ["a condition on the request does not choose which resources"]}),
+    "s3-star-requested-region": (permission_statement(
+        '{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*", '
+        '"Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}}'), {
+        "training-data-scoped": ["can s3:PutObject on arn:aws:s3:::ml-training-data-", "poisoned.csv",
+                                 "allowed by Statement[3]", "aws:RequestedRegion"],
+        "write-artifacts": ["can s3:PutObject on arn:aws:s3:::ml-model-artifacts-", "released/prod/model.tar.gz"],
+        "no-broad-statements": ["Condition on aws:RequestedRegion"]}),
+    "kms-star-via-service": ([('             "Resource": kms_key_arn},',
+                               '             "Resource": "*", "Condition": {"StringEquals": '
+                               '{"kms:ViaService": f"s3.{region}.amazonaws.com"}}},')], {
+        "kms-key": [f"can kms:Decrypt on arn:aws:kms:us-east-1:{ACCOUNT}:key/00000000-0000-0000-0000-000000005eed",
+                    "allowed by Statement[3] (Sid 'UseDataKey')", "kms:ViaService",
+                    "another key protects someone else's data"],
+        "no-broad-statements": ["Statement[3] (Sid 'UseDataKey')", "Condition on kms:ViaService"]}),
+    "put-object-star": ([('"Action": "s3:PutObject",', '"Action": "s3:PutObject*",')], {
+        "write-artifacts": ["can s3:PutObjectAcl on arn:aws:s3:::ml-model-artifacts-"],
+        "no-broad-statements": ["allows actions by wildcard (s3:PutObject*)", "s3:PutObjectAcl"]}),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(MULTI_CHECK_VARIANTS))
+def test_variant_fails_each_wrong_check_with_teaching_words(tmp_path, lab02, variant):
+    edits, expected = MULTI_CHECK_VARIANTS[variant]
+    result = grade_source(tmp_path, lab02, apply(lab02.solution_path.read_text(), edits))
+    assert failing(result) == set(expected), [c.message for c in result.checks if c.status != "pass"]
+    for check_id, words in expected.items():
+        message = next(c.message for c in result.checks if c.id == check_id)
+        assert "request context has no" not in message, message
+        for word in words:
+            assert word in message, message
+
+
+# Right policies written differently from the reference: still full marks.
+CONFUSED_DEPUTY = ('"Action": "sts:AssumeRole",\n                       "Condition": {'
+                   '"StringEquals": {"aws:SourceAccount": account}, '
+                   '"ArnLike": {"aws:SourceArn": f"arn:aws:sagemaker:{region}:{account}:*"}}}],')
+CORRECT_VARIANTS = {
+    # AWS's recommended execution-role trust policy against the confused deputy problem.
+    "confused-deputy-trust": [(TRUST_END, "                       " + CONFUSED_DEPUTY)],
+    "trust-source-identity-and-tags": [(TRUST_END, '                       "Action": ["sts:AssumeRole", '
+                                        '"sts:SetSourceIdentity", "sts:TagSession"]}],')],
+    # Optional custom metrics: PutMetricData supports only "*", narrowed by namespace.
+    "put-metric-data-by-namespace": permission_statement(
+        '{"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*", '
+        '"Condition": {"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/TrainingJobs"}}}'),
+    # Requirements on the request (TLS, region, via S3) are fine as long as resources are named.
+    "conditions-on-named-resources": [
+        ('"Resource": f"arn:aws:s3:::{training_bucket}/{training_prefix}*"},',
+         '"Resource": f"arn:aws:s3:::{training_bucket}/{training_prefix}*", '
+         '"Condition": {"Bool": {"aws:SecureTransport": "true"}}},'),
+        ('             "Resource": kms_key_arn},',
+         '             "Resource": kms_key_arn, "Condition": {"StringEquals": '
+         '{"kms:ViaService": f"s3.{region}.amazonaws.com", "kms:CallerAccount": account}}},')],
+}
+
+
+@pytest.mark.parametrize("variant", sorted(CORRECT_VARIANTS))
+def test_correct_variant_earns_full_marks(tmp_path, lab02, variant):
+    result = grade_source(tmp_path, lab02, apply(lab02.solution_path.read_text(), CORRECT_VARIANTS[variant]))
+    assert failing(result) == set(), [c.message for c in result.checks if c.status != "pass"]
+    assert result.score == 16
+
+
+def test_trust_condition_for_another_account_fails_without_leaking_none(tmp_path, lab02):
+    wrong = CONFUSED_DEPUTY.replace('{"aws:SourceAccount": account}', '{"aws:SourceAccount": "999999999999"}')
+    result = grade_source(tmp_path, lab02, apply(lab02.solution_path.read_text(),
+                                                 [(TRUST_END, "                       " + wrong)]))
+    assert failing(result) == {"trust-policy"}
+    message = next(c.message for c in result.checks if c.id == "trust-policy")
+    assert "does not let sagemaker.amazonaws.com call sts:AssumeRole with {'aws:SourceAccount': " in message
+    assert "training-job/" in message and "None" not in message
+    assert "no Allow statement names it with a Condition that holds" in message
