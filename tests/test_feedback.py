@@ -50,7 +50,7 @@ def test_wrong_signature(tmp_path, lab02):
 
 
 def test_aws_client_error_shows_code_message_line_and_hint(tmp_path, lab02):
-    body = "    boto3.client('iam').attach_role_policy(RoleName=role_name, PolicyArn='arn:aws:iam::123456789012:policy/Nope')\n"
+    body = "    boto3.client('iam').attach_role_policy(RoleName=role_name, PolicyArn='arn:aws:iam::1:policy/Nope')\n"
     result = grade_source(tmp_path, lab02, HEADER + SIGNATURE + body)
     problem = result.problems[0]
     assert problem.startswith("create_training_role failed: AWS returned NoSuchEntity from AttachRolePolicy at "
