@@ -1,12 +1,14 @@
 """The learner's side of the fence: imports the learner's file and calls its functions.
 
-Run by ``runner`` as ``python -I child.py`` with a job (JSON on stdin) that names the learner's file
+Run by ``runner`` as ``python -I child.py`` with a job (one JSON line on stdin) that names the learner's file
 and the calls to make. It reports each step as one JSON line on the event pipe. Everything it
 reports is *untrusted*: learner code runs in this process and could forge events, so the grader
 uses events only to explain a failure, never to award a point.
 
-Standard library only until the learner's module imports boto3 itself. See docs/security.md for
-what the audit hook below adds to the Linux sandbox, and what it is worth on its own.
+The process starts before the grader has built the lab's scenario: it imports boto3 (trusted
+library code, before the audit hook exists) and then waits for its job on stdin, so its start-up
+overlaps with the grader's work. See docs/security.md for what the audit hook below adds to the
+Linux sandbox, and what it is worth on its own.
 """
 
 from __future__ import annotations
