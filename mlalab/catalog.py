@@ -60,6 +60,7 @@ class Lab:
     functions: tuple[Function, ...]
     checks: tuple[Check, ...]
     hints: tuple[str, ...] = field(default=())
+    edition: str = "full"  # "learner" in the learner edition (hidden checks left out of lab.yaml)
 
     @property
     def number(self) -> str:
@@ -157,6 +158,7 @@ def _load(path: Path) -> Lab:
             checks=tuple(Check(c["id"], str(c["name"]), float(c["points"]), c.get("function"),
                                bool(c.get("hidden", False))) for c in meta["checks"]),
             hints=tuple(str(h) for h in meta.get("hints", [])),
+            edition=str(meta.get("edition", "full")),
         )
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
         raise CatalogError(f"{meta_file}: {type(exc).__name__}: {exc}") from exc

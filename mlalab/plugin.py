@@ -10,7 +10,6 @@ fixtures and records each check's outcome for the report. It can be used directl
 
 from __future__ import annotations
 
-import functools
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 from botocore.config import Config
 
 from checks.core import CheckFailed
-from mlalab.catalog import Lab, lab_for_test_module
+from mlalab.catalog import Lab, lab_for_test_module, load_labs
 from mlalab.sandbox.runner import REGION, Call, LearnerProcess, LearnerRun
 from mlalab.server import LabServer
 
@@ -98,9 +97,13 @@ def lab(request: pytest.FixtureRequest) -> Lab:
 
 @pytest.fixture(scope="module")
 def lab_outcome(request: pytest.FixtureRequest, lab: Lab) -> LabOutcome:
-    recorder: Recorder = request.config.mlalab_recorder
-    outcome = recorder.labs.setdefault(lab.id, LabOutcome(lab, request.config.getoption("--mlalab-seed")))
-    return outcome
+    return _recorded(request.config, lab)
+
+
+def _recorded(config: pytest.Config, lab: Lab) -> LabOutcome:
+    """The lab's entry in this session's recorder (created on first use)."""
+    recorder: Recorder = config.mlalab_recorder
+    return recorder.labs.setdefault(lab.id, LabOutcome(lab, config.getoption("--mlalab-seed")))
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +133,7 @@ def learner(request: pytest.FixtureRequest, lab: Lab, lab_server: LabServer, lab
         blocked: list[str] = []
     else:
         module_file = Path(config.getoption("--mlalab-submission")) / lab.workspace_file
-        blocked = [str(p.solution_path) for p in _all_labs()]
+        blocked = [str(p.solution_path) for p in load_labs()]
     process = LearnerProcess(module_file, lab.module_name, lab_server.port,
                              memory_mb=config.getoption("--mlalab-memory"), blocked_paths=blocked)
 
@@ -146,12 +149,6 @@ def learner(request: pytest.FixtureRequest, lab: Lab, lab_server: LabServer, lab
 
     yield run
     process.close()  # when the scenario failed before calling run()
-
-
-def _all_labs():
-    from mlalab.catalog import load_labs
-
-    return load_labs()
 
 
 def _check_id(item: pytest.Item) -> str | None:
@@ -177,7 +174,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for path, graded in by_module.items():
         lab = lab_for_test_module(path)
         declared = [c.id for c in lab.checks]
-        if _edition(lab.path / "lab.yaml") == "learner":
+        if lab.edition == "learner":
             deselected += [item for check_id, item in graded if check_id not in declared]
             graded = [(check_id, item) for check_id, item in graded if check_id in declared]
         ids = [check_id for check_id, _ in graded]
@@ -190,15 +187,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if id(item) not in dropped]
 
 
-@functools.cache
-def _edition(meta_file: Path) -> str:
-    """``learner`` for the learner edition's lab.yaml, ``full`` otherwise."""
-    import yaml
-
-    meta = yaml.safe_load(meta_file.read_text())
-    return str(meta.get("edition", "full")) if isinstance(meta, dict) else "full"
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
@@ -206,10 +194,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if check_id is None or item.path.name != "test_lab.py":
         return report
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        lab = lab_for_test_module(item.path)
-        recorder: Recorder = item.config.mlalab_recorder
-        outcome = recorder.labs.setdefault(lab.id, LabOutcome(lab, item.config.getoption("--mlalab-seed")))
-        outcome.checks[check_id] = _outcome(check_id, report, call)
+        _recorded(item.config, lab_for_test_module(item.path)).checks[check_id] = _outcome(check_id, report, call)
     return report
 
 
