@@ -68,20 +68,22 @@ def scenario(aws, rng, learner, request) -> Scenario:
     return s
 
 
-def metric_alarm(aws, name: str, what: str) -> dict:
-    alarm = cw.metric_alarm(aws, name)
+def metric_alarm(alarms, name: str, what: str) -> dict:
+    """One of the learner's metric alarms (from the ``alarms`` fixture), or the check fails."""
+    alarm = next((a for a in alarms[0] if a["AlarmName"] == name), None)
     require(cw.exists(alarm, name, what))
     return alarm
 
 
-def latency_alarms(aws, s: Scenario) -> list[dict]:
-    return [metric_alarm(aws, s.warning_alarm, "warning latency alarm"),
-            metric_alarm(aws, s.critical_alarm, "critical latency alarm")]
+def latency_alarms(alarms, s: Scenario) -> list[dict]:
+    return [metric_alarm(alarms, s.warning_alarm, "warning latency alarm"),
+            metric_alarm(alarms, s.critical_alarm, "critical latency alarm")]
 
 
 @pytest.fixture(scope="module")
 def alarms(aws, scenario: Scenario) -> tuple[list[dict], list[dict]]:
-    """The learner's metric and composite alarms (and any child alarms their rules name)."""
+    """The learner's metric and composite alarms (and any child alarms their rules name), read once
+    for every check and replay."""
     return cw.defined_alarms(aws, scenario.metric_alarms, [scenario.pager_alarm])
 
 
@@ -99,28 +101,28 @@ def replays(alarms, scenario: Scenario) -> dict:
 
 
 @pytest.mark.check("latency-metric")
-def test_latency_metric(aws, scenario):
-    for alarm in latency_alarms(aws, scenario):
+def test_latency_metric(alarms, scenario):
+    for alarm in latency_alarms(alarms, scenario):
         require(cw.watches_metric(alarm, "AWS/SageMaker", "ModelLatency", scenario.dimensions),
                 cw.uses_statistic(alarm, "p99"), cw.unit_is(alarm, "Microseconds", "ModelLatency"))
 
 
 @pytest.mark.check("latency-thresholds")
-def test_latency_thresholds(aws, scenario):
-    warning, critical = latency_alarms(aws, scenario)
+def test_latency_thresholds(alarms, scenario):
+    warning, critical = latency_alarms(alarms, scenario)
     require(cw.threshold(warning, 300_000, MICROSECONDS), cw.threshold(critical, 500_000, MICROSECONDS))
 
 
 @pytest.mark.check("latency-window")
-def test_latency_window(aws, scenario):
-    for alarm in latency_alarms(aws, scenario):
+def test_latency_window(alarms, scenario):
+    for alarm in latency_alarms(alarms, scenario):
         require(cw.evaluation_window(alarm, period=60, evaluation_periods=3, datapoints=2))
 
 
 @pytest.mark.check("missing-data")
-def test_missing_data(aws, scenario, replays):
+def test_missing_data(alarms, scenario, replays):
     for name in scenario.metric_alarms:
-        require(cw.treats_missing_data(metric_alarm(aws, name, "alarm"), "notBreaching", NOT_BREACHING))
+        require(cw.treats_missing_data(metric_alarm(alarms, name, "alarm"), "notBreaching", NOT_BREACHING))
     night = timelines.TIMELINES["night"]
     require(cw.never_in_alarm(replays["night"], [*scenario.metric_alarms, scenario.pager_alarm],
                               "a night with no traffic for 40 minutes (judged from its tenth silent minute)",
@@ -130,21 +132,21 @@ def test_missing_data(aws, scenario, replays):
 
 
 @pytest.mark.check("alarm-actions")
-def test_alarm_actions(aws, scenario):
+def test_alarm_actions(alarms, scenario):
     for name in scenario.metric_alarms:
-        require(cw.actions(metric_alarm(aws, name, "alarm"), [scenario.warning_topic], [scenario.pager_topic],
+        require(cw.actions(metric_alarm(alarms, name, "alarm"), [scenario.warning_topic], [scenario.pager_topic],
                            WARNINGS_ONLY))
 
 
 @pytest.mark.check("error-rate-math")
-def test_error_rate_math(aws, scenario):
-    alarm = metric_alarm(aws, scenario.error_alarm, "error-rate alarm")
+def test_error_rate_math(alarms, scenario):
+    alarm = metric_alarm(alarms, scenario.error_alarm, "error-rate alarm")
     require(cw.ratio_math(alarm, "Invocation5XXErrors", "Invocations", "AWS/SageMaker", scenario.dimensions))
 
 
 @pytest.mark.check("pager-composite")
-def test_pager_composite(aws, scenario):
-    composite = cw.composite_alarm(aws, scenario.pager_alarm)
+def test_pager_composite(composites, scenario):
+    composite = composites.get(scenario.pager_alarm)
     require(cw.exists(composite, scenario.pager_alarm, "composite alarm"))
     require(cw.composite_rule_uses(composite, [scenario.critical_alarm, scenario.error_alarm]),
             cw.actions(composite, [scenario.pager_topic], [scenario.warning_topic],
