@@ -78,6 +78,6 @@ def render(result: SubmissionResult, colour: bool = False) -> str:
 
 def progress(message: str, stream: TextIO = sys.stderr) -> None:
     """A transient progress line on a terminal; nothing at all when piped."""
-    if use_colour(stream) or (hasattr(stream, "isatty") and stream.isatty()):
+    if hasattr(stream, "isatty") and stream.isatty():
         stream.write(f"\r\033[K{message}" if message else "\r\033[K")
         stream.flush()
