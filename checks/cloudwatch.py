@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from checks.core import CheckFailed, Verdict, fail, ok
-from fixtures.moto_ext.cloudwatch.evaluator import (
+from mlalab.checking import CheckFailed, Verdict, fail, ok
+from mlalab.engines.cloudwatch.evaluator import (
     MetricStore,
     Replay,
     alarm_name_from_reference,

@@ -1,5 +1,5 @@
 """IAM checks: read a role's policies through boto3 and ask the project's IAM policy evaluator
-(``fixtures.moto_ext.iam.evaluator``) what AWS would decide for a matrix of requests."""
+(``mlalab.engines.iam.evaluator``) what AWS would decide for a matrix of requests."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from checks.core import Verdict, fail, ok
-from fixtures.moto_ext.iam.evaluator import Policy, PolicyError, Request, evaluate, iter_statements, parse_policy
-from fixtures.moto_ext.iam.findings import breadth_findings
+from mlalab.checking import Verdict, fail, ok
+from mlalab.engines.iam.evaluator import Policy, PolicyError, Request, evaluate, iter_statements, parse_policy
+from mlalab.engines.iam.findings import breadth_findings
 
 
 def _document(value) -> dict | str:

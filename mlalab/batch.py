@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlalab.catalog import Lab
-from mlalab.formats import write
+from mlalab.formats import json_format, write
 from mlalab.formats.integrity import verify
 from mlalab.formats.json_format import number
 from mlalab.results import CheckResult, LabResult, SubmissionResult
@@ -266,33 +266,12 @@ def read_document(path: Path, key: bytes) -> tuple[str | None, SubmissionResult 
     if not isinstance(document, dict) or not verify(document, key):
         return "the grader's results document failed its integrity check (not written by the grader)", None
     try:
-        return None, from_dict(document)
+        return None, json_format.read(document)
     except (KeyError, TypeError, ValueError) as exc:
         return f"the grader's results document is malformed ({type(exc).__name__}: {exc})", None
 
 
 # --- results --------------------------------------------------------------------------------------
-
-
-def from_dict(document: dict) -> SubmissionResult:
-    """Rebuild a :class:`SubmissionResult` from a JSON results document (``mlalab.formats.json_format``)."""
-    labs = []
-    for lab in document["labs"]:
-        checks = [CheckResult(id=str(c["id"]), name=str(c["name"]), status=c["status"],
-                              points=float(c["points"]), max_points=float(c["max_points"]),
-                              message=str(c["message"]), task=str(c["task"]),
-                              duration=float(c.get("duration", 0.0)))
-                  for c in lab["checks"]]
-        labs.append(LabResult(
-            lab=int(lab["lab"]), slug=str(lab["slug"]), title=str(lab["title"]), task=str(lab["task"]),
-            status=lab["status"], score=float(lab["score"]), max_score=float(lab["max_score"]), checks=checks,
-            output=str(lab.get("output", "")), output_truncated=bool(lab.get("output_truncated", False)),
-            problems=[str(p) for p in lab.get("problems", [])], duration=float(lab.get("duration", 0.0)),
-            seed=int(lab.get("seed", 0))))
-    return SubmissionResult(
-        submission=str(document["submission"]), status=document["status"], score=float(document["score"]),
-        max_score=float(document["max_score"]), labs=labs, duration=float(document.get("duration", 0.0)),
-        error=document.get("error") or None)
 
 
 def error_result(name: str, labs: list[Lab], reason: str, duration: float) -> SubmissionResult:

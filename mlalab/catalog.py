@@ -8,7 +8,9 @@ the two can never drift; the learner edition ships the generated ``starter.py`` 
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -189,6 +191,34 @@ def find_lab(token: str | int) -> Lab:
         if (match and int(match.group(1)) == lab.id) or text == lab.slug:
             return lab
     raise UnknownLab(f"there is no lab {token!r}")
+
+
+def lab_module(anchor: str | Path, name: str):
+    """Import a module that lives in a lab's own folder (its data, its wrong solutions).
+
+    Lab folders (``01_endpoint_alarms``) are not importable package names, and a lab's data belongs
+    to the lab, not to a shared module; so a lab file names a sibling by file: ``timelines =
+    lab_module(__file__, "timelines")``. The module is registered as ``mlalab_labs.<folder>.<name>``
+    (once per process) so dataclasses and tracebacks work as for any module.
+    """
+    folder = Path(anchor).resolve()
+    folder = folder if folder.is_dir() else folder.parent
+    safe_folder = re.sub(r"\W", "_", folder.name)
+    qualified = f"mlalab_labs.{safe_folder}.{name}"
+    if qualified in sys.modules:
+        return sys.modules[qualified]
+    path = folder / f"{name}.py"
+    if not path.is_file():
+        raise CatalogError(f"{folder.name}: no {name}.py in the lab's folder")
+    spec = importlib.util.spec_from_file_location(qualified, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[qualified] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[qualified]
+        raise
+    return module
 
 
 def lab_for_test_module(path: Path) -> Lab:

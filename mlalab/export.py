@@ -17,11 +17,10 @@ from pathlib import Path
 
 import yaml
 
+from mlalab import course
 from mlalab.catalog import BEGIN, PROJECT_ROOT, load_labs
 
 LEARNER_README = "docs/learner-edition.md"
-TOP_LEVEL_FILES = ("pyproject.toml", "Makefile", "README.md", "LICENSE", "LICENSE.md", "NOTICE", ".gitignore")
-TOP_LEVEL_DIRS = ("mlalab", "checks", "fixtures", "labs")
 SKIPPED_NAMES = {"__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".venv", "workspace", ".git",
                  ".DS_Store"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo", ".egg-info")
@@ -94,7 +93,7 @@ def learner_makefile(text: str) -> str:
 
 
 def _not_copied_from_lab(relative: Path) -> bool:
-    return relative.name == "solution.py" or relative.as_posix() in LAB_GENERATED
+    return relative.name in course.LAB_PRIVATE_FILES or relative.as_posix() in LAB_GENERATED
 
 
 def _check_destination(dest: Path, root: Path) -> None:
@@ -103,7 +102,7 @@ def _check_destination(dest: Path, root: Path) -> None:
     if dest.is_dir() and any(dest.iterdir()):
         raise ExportError(f"{dest} is not empty; the learner edition needs a new or empty folder")
     resolved = dest.resolve()
-    for entry in TOP_LEVEL_DIRS:
+    for entry in course.DIRECTORIES:
         if resolved.is_relative_to((root / entry).resolve()):
             raise ExportError(f"{dest} is inside the project's {entry}/ folder; choose a folder outside it")
 
@@ -117,7 +116,7 @@ def export_learner(dest: Path, project_root: Path = PROJECT_ROOT) -> ExportSumma
     dest.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary(dest=dest)
 
-    for name in TOP_LEVEL_FILES:
+    for name in course.FILES:
         source = root / name
         if source.is_file():
             text_or_bytes = source.read_bytes()
@@ -129,7 +128,7 @@ def export_learner(dest: Path, project_root: Path = PROJECT_ROOT) -> ExportSumma
             (dest / name).write_bytes(text_or_bytes)
             shutil.copymode(source, dest / name)
             summary.files += 1
-    for name in ("mlalab", "checks", "fixtures"):
+    for name in course.PACKAGES:
         if (root / name).is_dir():
             _copy_tree(root / name, dest / name, summary)
 

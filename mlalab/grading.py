@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import random
 import threading
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from mlalab import feedback
 from mlalab.catalog import PROJECT_ROOT, Lab
-from mlalab.plugin import LabOutcome, Recorder
+from mlalab.plugin import GradingOptions, GradingSession, LabOutcome, Recorder
 from mlalab.results import CheckResult, LabResult, SubmissionResult, submission_status
 from mlalab.sandbox.runner import OUTPUT_CAP, namespaces_available
 
@@ -28,33 +29,22 @@ def grade(submission: Path | None, labs: list[Lab], *, seed: int | None = None, 
     started = time.monotonic()
     # Probe the Linux sandbox now, in the background: it overlaps with pytest's start-up.
     threading.Thread(target=namespaces_available, daemon=True, name="mlalab-probe").start()
+    if seed is None:
+        seed = random.SystemRandom().randrange(1, 10**6)
+    options = GradingOptions(submission=None if submission is None else Path(submission), seed=seed,
+                             timeout=timeout, memory_mb=memory_mb)
     recorder = Recorder()
     args = [str(lab.test_module) for lab in labs] + [
         "-p", "mlalab.plugin", "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly",
         "--import-mode=importlib", "--rootdir", str(PROJECT_ROOT), "-c", str(PROJECT_ROOT / "pyproject.toml"),
-        "-o", "addopts=", "--mlalab-timeout", str(timeout), "--mlalab-memory", str(memory_mb),
+        "-o", "addopts=",
     ]
-    if seed is not None:
-        args += ["--mlalab-seed", str(seed)]
-    if submission is None:
-        args.append("--mlalab-reference")
-    else:
-        args += ["--mlalab-submission", str(submission)]
-
-    class _Attach:
-        @pytest.hookimpl(tryfirst=True)
-        def pytest_configure(self, config: pytest.Config) -> None:
-            config.mlalab_recorder = recorder
-            self.config = config
-
-    attach = _Attach()
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        code = pytest.main(args, plugins=[attach])
+        code = pytest.main(args, plugins=[GradingSession(options, recorder)])
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED):
         raise GradingError(f"pytest could not run the lab modules (exit {int(code)}):\n{sink.getvalue()[-3000:]}")
-    used_seed = attach.config.getoption("--mlalab-seed")
-    results = [lab_result(lab, recorder.labs.get(lab.id) or LabOutcome(lab, used_seed), timeout, memory_mb)
+    results = [lab_result(lab, recorder.labs.get(lab.id) or LabOutcome(lab, seed), timeout, memory_mb)
                for lab in labs]
     score = sum(r.score for r in results)
     return SubmissionResult(

@@ -1,7 +1,7 @@
 """``mlalab iam-simulate``: the offline twin of the IAM policy simulator.
 
 It answers "would this principal be allowed to do this action on this resource?" from policy files,
-with the same evaluation logic AWS documents (see ``fixtures.moto_ext.iam.evaluator``), and shows the
+with the same evaluation logic AWS documents (see ``mlalab.engines.iam.evaluator``), and shows the
 statement that decided. Exit status: 0 allowed, 1 denied, 2 bad input (one line on stderr starting
 with "mlalab iam-simulate: ", never a traceback).
 """
@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from fixtures.moto_ext.iam.evaluator import (
+from mlalab.engines.iam.evaluator import (
     DEFAULT_PRINCIPAL,
     Decision,
     Policy,

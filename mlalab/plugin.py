@@ -18,8 +18,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from checks.core import CheckFailed
 from mlalab.catalog import Lab, lab_for_test_module, load_labs
+from mlalab.checking import CheckFailed
 from mlalab.sandbox.runner import REGION, Call, LearnerProcess, LearnerRun
 from mlalab.server import LabServer
 
@@ -47,6 +47,44 @@ class Recorder:
         self.labs: dict[int, LabOutcome] = {}
 
 
+@dataclass(frozen=True)
+class GradingOptions:
+    """What one grading session grades and under which limits (the grader's side of the CLI options)."""
+
+    submission: Path | None  # the folder of labNN.py files; None grades the reference solutions
+    seed: int
+    timeout: float = 60.0  # seconds per lab for the learner's code
+    memory_mb: int = 1024  # MiB of address space for the learner's code
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> GradingOptions:
+        """Built from the command-line options when the plugin is used directly with pytest."""
+        seed = config.getoption("--mlalab-seed")
+        reference = config.getoption("--mlalab-reference")
+        return cls(
+            submission=None if reference else Path(config.getoption("--mlalab-submission")),
+            seed=seed if seed is not None else random.SystemRandom().randrange(1, 10**6),
+            timeout=config.getoption("--mlalab-timeout"), memory_mb=config.getoption("--mlalab-memory"))
+
+
+OPTIONS = pytest.StashKey[GradingOptions]()
+RECORDER = pytest.StashKey[Recorder]()
+
+
+class GradingSession:
+    """The plugin object the grading engine registers: it hands one session its options and the
+    recorder the engine reads afterwards (pytest's way: ``config.stash``, set before anything runs)."""
+
+    def __init__(self, options: GradingOptions, recorder: Recorder) -> None:
+        self.options = options
+        self.recorder = recorder
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[OPTIONS] = self.options
+        config.stash[RECORDER] = self.recorder
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mlalab", "mla-labs grading")
     group.addoption("--mlalab-submission", default="workspace",
@@ -60,10 +98,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "check(id): the lab.yaml check this test grades")
-    if not hasattr(config, "mlalab_recorder"):
-        config.mlalab_recorder = Recorder()
-    if config.getoption("--mlalab-seed") is None:
-        config.option.mlalab_seed = random.SystemRandom().randrange(1, 10**6)
+    if OPTIONS not in config.stash:  # used directly with pytest, not through the grading engine
+        config.stash[OPTIONS] = GradingOptions.from_config(config)
+        config.stash[RECORDER] = Recorder()
+
+
+@pytest.fixture(scope="session")
+def options(pytestconfig: pytest.Config) -> GradingOptions:
+    """This session's grading options (the seed, the submission, the limits)."""
+    return pytestconfig.stash[OPTIONS]
 
 
 @pytest.fixture(scope="session")
@@ -102,8 +145,7 @@ def lab_outcome(request: pytest.FixtureRequest, lab: Lab) -> LabOutcome:
 
 def _recorded(config: pytest.Config, lab: Lab) -> LabOutcome:
     """The lab's entry in this session's recorder (created on first use)."""
-    recorder: Recorder = config.mlalab_recorder
-    return recorder.labs.setdefault(lab.id, LabOutcome(lab, config.getoption("--mlalab-seed")))
+    return config.stash[RECORDER].labs.setdefault(lab.id, LabOutcome(lab, config.stash[OPTIONS].seed))
 
 
 @pytest.fixture(scope="module")
@@ -114,28 +156,27 @@ def aws(lab_server: LabServer, lab: Lab) -> Aws:
 
 
 @pytest.fixture(scope="module")
-def rng(request: pytest.FixtureRequest, lab: Lab) -> random.Random:
+def rng(options: GradingOptions, lab: Lab) -> random.Random:
     """Seeded per lab, so names differ on every run but ``--mlalab-seed`` reproduces them."""
-    return random.Random(f"{request.config.getoption('--mlalab-seed')}:{lab.id}")
+    return random.Random(f"{options.seed}:{lab.id}")
 
 
 @pytest.fixture(scope="module")
-def learner(request: pytest.FixtureRequest, lab: Lab, lab_server: LabServer, lab_outcome: LabOutcome):
+def learner(options: GradingOptions, lab: Lab, lab_server: LabServer, lab_outcome: LabOutcome):
     """``learner(calls)`` runs the learner's functions, in order, with keyword arguments.
 
     ``calls`` maps each function name from lab.yaml to its keyword arguments (what the scenario
     created). Call it once per lab, after the scenario is built. The sandboxed process starts as
     soon as this fixture is set up, so its start-up overlaps with building the scenario.
     """
-    config = request.config
-    if config.getoption("--mlalab-reference"):
+    if options.submission is None:
         module_file = lab.solution_path
         blocked: list[str] = []
     else:
-        module_file = Path(config.getoption("--mlalab-submission")) / lab.workspace_file
+        module_file = options.submission / lab.workspace_file
         blocked = [str(p.solution_path) for p in load_labs()]
     process = LearnerProcess(module_file, lab.module_name, lab_server.port,
-                             memory_mb=config.getoption("--mlalab-memory"), blocked_paths=blocked)
+                             memory_mb=options.memory_mb, blocked_paths=blocked)
 
     def run(calls: dict[str, dict]) -> LearnerRun:
         for name, kwargs in calls.items():
@@ -144,7 +185,7 @@ def learner(request: pytest.FixtureRequest, lab: Lab, lab_server: LabServer, lab
                 raise RuntimeError(f"lab {lab.number}: test passes {tuple(kwargs)} to {name}, lab.yaml says "
                                    f"{expected}")
         lab_outcome.run = process.run([Call(name, kwargs) for name, kwargs in calls.items()],
-                                      timeout=config.getoption("--mlalab-timeout"))
+                                      timeout=options.timeout)
         return lab_outcome.run
 
     yield run

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlalab import cli, export
+from mlalab import cli, course, export
 from mlalab.catalog import BEGIN, END, PROJECT_ROOT, load_labs
 
 LEFT_OUT = ("tests", "bench", ".ci", ".git", ".venv", "workspace")
@@ -51,7 +51,7 @@ def solution_lines() -> set[str]:
 
 def assert_learner_edition(root: Path) -> None:
     files = text_files(root)
-    assert not [name for name in files if Path(name).name == "solution.py"]
+    assert not [name for name in files if Path(name).name in ("solution.py", "mutations.py")]
     for name in LEFT_OUT:
         assert not (root / name).exists(), f"{name} must not be in the learner edition"
     assert not [name for name, text in files.items()
@@ -68,7 +68,7 @@ def assert_learner_edition(root: Path) -> None:
         if lab.instructions_path.is_file():
             assert (folder / "README.md").is_file()
         assert yaml.safe_load((folder / "lab.yaml").read_text())["edition"] == "learner"
-    for name in ("pyproject.toml", "Makefile", "mlalab/cli.py", "checks/core.py", "fixtures/scenarios.py"):
+    for name in ("pyproject.toml", "Makefile", "mlalab/cli.py", "mlalab/checking.py", "checks/iam.py", "fixtures/scenarios.py"):
         assert (root / name).is_file(), name
     readme = (root / "README.md").read_text()
     assert readme.startswith("# mla-labs · learner edition")
@@ -110,12 +110,12 @@ def test_learner_lab_yaml_drops_hidden_checks():
 def project_copy_with_a_hidden_check(root: Path) -> Path:
     """The project's source (as the export reads it) with one check of lab 2 marked hidden."""
     root.mkdir()
-    for name in (*export.TOP_LEVEL_FILES, export.LEARNER_README):
+    for name in (*course.FILES, export.LEARNER_README):
         if (PROJECT_ROOT / name).is_file():
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(PROJECT_ROOT / name, root / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
-    for name in export.TOP_LEVEL_DIRS:
+    for name in course.DIRECTORIES:
         shutil.copytree(PROJECT_ROOT / name, root / name, ignore=ignore)
     meta_file = root / "labs" / HIDDEN[0] / "lab.yaml"
     meta = yaml.safe_load(meta_file.read_text())

@@ -15,6 +15,7 @@ import pytest
 
 from mlalab import batch, cli
 from mlalab.catalog import find_lab, load_labs
+from mlalab.formats import json_format
 from mlalab.formats.integrity import verify
 from mlalab.formats.json_format import document, number
 from mlalab.results import CheckResult, LabResult, SubmissionResult
@@ -243,14 +244,14 @@ def test_not_submitted_labs_come_from_the_files(tmp_path):
         lab.id for lab in load_labs() if lab.id != 2}
 
 
-def test_from_dict_rebuilds_what_the_json_document_holds():
+def test_json_read_rebuilds_what_the_json_document_holds():
     result = SubmissionResult(
         submission="x", status="fail", score=2.0, max_score=4.0, duration=1.25, labs=[LabResult(
             lab=1, slug="01_a", title="A", task="4.2", status="fail", score=2.0, max_score=4.0, output="hi\n",
             output_truncated=True, problems=["p"], duration=0.5, seed=9, checks=[
                 CheckResult("c1", "one", "pass", 2.0, 2.0, "one", "4.2", 0.125),
                 CheckResult("c2", "two", "fail", 0.0, 2.0, "why", "4.2", 0.25)])])
-    assert batch.from_dict(json.loads(json.dumps(document(result)))).to_dict() == result.to_dict()
+    assert json_format.read(json.loads(json.dumps(document(result)))).to_dict() == result.to_dict()
 
 
 def test_results_file_names_stay_inside_results(tmp_path):

@@ -8,7 +8,10 @@ import pytest
 
 from checks import cloudwatch as cw
 from checks import require
-from fixtures import scenarios, timelines
+from fixtures import scenarios
+from mlalab.catalog import lab_module
+
+timelines = lab_module(__file__, "timelines")
 
 MICROSECONDS = ("ModelLatency is reported in microseconds: 300 ms is 300000 and 500 ms is 500000. "
                 "A threshold of 500 would mean 0.5 ms, not 500 ms.")
@@ -43,11 +46,11 @@ class Scenario:
 
 
 @pytest.fixture(scope="module")
-def scenario(aws, rng, learner, request) -> Scenario:
+def scenario(aws, rng, learner, options) -> Scenario:
     endpoint = scenarios.endpoint_with_variants(aws, rng)
     s = Scenario(
         recordings=timelines.record_all(endpoint.name, endpoint.variants[0], endpoint.variants[1],
-                                        request.config.getoption("--mlalab-seed")),
+                                        options.seed),
         endpoint=endpoint,
         warning_topic=scenarios.sns_topic(aws, rng, "ml-warnings"),
         pager_topic=scenarios.sns_topic(aws, rng, "ml-pager"),

@@ -13,12 +13,13 @@ import json
 import zipfile
 from pathlib import Path
 
+from mlalab import course
 from mlalab.formats.integrity import clean_text, sign
 from mlalab.formats.json_format import graded_checks, number
 from mlalab.results import SubmissionResult
 
 SOURCE_DIR = "mla-labs"  # the project's folder inside the zip, i.e. /autograder/source/mla-labs
-PROJECT_ENTRIES = ("pyproject.toml", "README.md", "mlalab", "checks", "fixtures", "labs")
+PROJECT_ENTRIES = ("pyproject.toml", "README.md", *course.DIRECTORIES)
 EXCLUDED_NAMES = {"__pycache__", ".venv", "workspace", ".pytest_cache", ".ruff_cache", ".git"}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same project always builds the same zip

@@ -99,5 +99,28 @@ def document(result: SubmissionResult) -> dict:
     return doc
 
 
+def read(document: dict) -> SubmissionResult:
+    """Rebuild the :class:`SubmissionResult` a document was written from (the inverse of :func:`document`;
+    batch grading reads each learner's document back with it). Raises KeyError/TypeError/ValueError
+    on a malformed document."""
+    labs = []
+    for lab in document["labs"]:
+        checks = [CheckResult(id=str(c["id"]), name=str(c["name"]), status=c["status"],
+                              points=float(c["points"]), max_points=float(c["max_points"]),
+                              message=str(c["message"]), task=str(c["task"]),
+                              duration=float(c.get("duration", 0.0)))
+                  for c in lab["checks"]]
+        labs.append(LabResult(
+            lab=int(lab["lab"]), slug=str(lab["slug"]), title=str(lab["title"]), task=str(lab["task"]),
+            status=lab["status"], score=float(lab["score"]), max_score=float(lab["max_score"]), checks=checks,
+            output=str(lab.get("output", "")), output_truncated=bool(lab.get("output_truncated", False)),
+            problems=[str(p) for p in lab.get("problems", [])], duration=float(lab.get("duration", 0.0)),
+            seed=int(lab.get("seed", 0))))
+    return SubmissionResult(
+        submission=str(document["submission"]), status=document["status"], score=float(document["score"]),
+        max_score=float(document["max_score"]), labs=labs, duration=float(document.get("duration", 0.0)),
+        error=document.get("error") or None)
+
+
 def render(result: SubmissionResult, *, nonce: str, key: bytes | None = None) -> str:
     return json.dumps(sign(document(result), nonce, key), indent=2, ensure_ascii=False) + "\n"

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from mlalab import course
+
 HERE = Path(__file__).resolve().parent
 OUTPUT_CAP = 16_000  # characters of learner output kept for the report
 REGION = "us-east-1"
@@ -315,6 +317,7 @@ class LearnerProcess:
             "blocked_paths": self.blocked_paths,
             "port": self.port,
             "home": str(sandbox),
+            "grader_packages": list(course.GRADER_ONLY_IMPORTS),
         }
         child_argv = [sys.executable, "-I", "-u", str(HERE / "child.py")]
         if namespaces_available():

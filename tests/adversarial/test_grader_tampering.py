@@ -26,7 +26,7 @@ ROLE_ARN = "    return f'arn:aws:iam::123456789012:role/{role_name}'\n"
 # --- 1. monkeypatching the checks, pytest or the grading engine ----------------------------------
 
 @pytest.mark.parametrize(("cheat", "package"), [
-    ("import checks.core\nchecks.core.require = lambda *args, **kwargs: None\n", "checks"),
+    ("import mlalab.checking\nmlalab.checking.require = lambda *args, **kwargs: None\n", "checks"),
     ("import pytest\npytest.fail = lambda *args, **kwargs: None\n", "pytest"),
     ("import mlalab.grading\nmlalab.grading.lab_result = lambda *args, **kwargs: None\n", "mlalab"),
 ])
@@ -131,7 +131,7 @@ def test_overwriting_the_graders_files_is_refused_and_changes_nothing(tmp_path):
 # --- 15. hostile code combined with a correct solution ------------------------------------------
 
 def test_correct_solution_plus_grader_patching_earns_what_its_aws_state_deserves(tmp_path):
-    cheat = ("try:\n    import checks.core\n    checks.core.require = lambda *a, **k: None\nexcept Exception:\n"
+    cheat = ("try:\n    import mlalab.checking\n    mlalab.checking.require = lambda *a, **k: None\nexcept Exception:\n"
              "    pass\n")
     result = grade_lab(tmp_path, cheat + solution_source())
     assert result.score == result.max_score == 16  # the role really is right: every point is deserved

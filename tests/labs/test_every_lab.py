@@ -6,18 +6,17 @@ Each lab's wrong solutions (``MUTATIONS``: check id -> text edits to the referen
 ``tests/labs/test_labNN.py``, beside the tests specific to that lab.
 """
 
-import importlib
 
 import pytest
 
-from mlalab.catalog import load_labs
+from mlalab.catalog import lab_module, load_labs
 from tests.conftest import apply, failing, grade_source
 
 LABS = load_labs()
 
 
 def mutations(lab) -> dict[str, list[tuple[str, str]]]:
-    return importlib.import_module(f"tests.labs.test_lab{lab.number}").MUTATIONS
+    return lab_module(lab.path, "mutations").MUTATIONS
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.slug)

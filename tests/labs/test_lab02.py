@@ -1,32 +1,14 @@
-"""Lab 02: its wrong solutions (MUTATIONS, used by test_every_lab.py: each must fail exactly its check)
-and the grading behaviour specific to this lab."""
+"""Lab 02: grading behaviour specific to this lab (its wrong solutions, one per check, are in the lab's
+own folder: ``mutations.py``)."""
 
 import pytest
 
+from mlalab.catalog import find_lab, lab_module
 from tests.conftest import apply, failing, grade_source
 
-EXTRA_STATEMENT = '''            {"Sid": "UseDataKey",'''
+_mutations = lab_module(find_lab(2).path, "mutations")
+EXTRA_STATEMENT, MUTATIONS = _mutations.EXTRA_STATEMENT, _mutations.MUTATIONS
 
-MUTATIONS = {
-    "trust-policy": [('"Principal": {"Service": "sagemaker.amazonaws.com"},',
-                      '"Principal": {"Service": "sagemaker.amazonaws.com", '
-                      '"AWS": "arn:aws:iam::999999999999:root"},')],
-    # The classic mistake: s3:ListBucket granted on the objects instead of the bucket.
-    "read-training-data": [('"Resource": f"arn:aws:s3:::{training_bucket}",',
-                            '"Resource": f"arn:aws:s3:::{training_bucket}/*",')],
-    "training-data-scoped": [('"Resource": f"arn:aws:s3:::{training_bucket}/{training_prefix}*"},',
-                              '"Resource": f"arn:aws:s3:::{training_bucket}/*"},')],
-    "list-prefix": [(',\n             "Condition": {"StringLike": {"s3:prefix": [f"{training_prefix}*"]}}}', "}")],
-    "write-artifacts": [('f"arn:aws:s3:::{artifact_bucket}/{artifact_prefix}*"',
-                         'f"arn:aws:s3:::{artifact_bucket}/*"')],
-    "kms-key": [('             "Resource": kms_key_arn},', '             "Resource": "arn:aws:kms:*:*:key/*"},')],
-    "training-logs": [('f"arn:aws:logs:{region}:{account}:log-group:{log_group}:log-stream:*"',
-                       'f"arn:aws:logs:{region}:{account}:log-group:*"')],
-    "no-broad-statements": [(EXTRA_STATEMENT, '            {"Effect": "Allow", "Action": "cloudwatch:*", '
-                             '"Resource": "*"},\n' + EXTRA_STATEMENT)],
-    "no-other-services": [(EXTRA_STATEMENT, '            {"Effect": "Allow", "Action": "iam:PassRole", '
-                           '"Resource": f"arn:aws:iam::{account}:role/admin"},\n' + EXTRA_STATEMENT)],
-}
 
 
 def test_messages_name_the_deciding_statement(tmp_path, lab02):

@@ -5,8 +5,8 @@ reason for a service principal (which belongs to no account)."""
 import pytest
 
 from checks.iam import Expect, RolePolicies, request_context, trusts_only_service
-from fixtures.moto_ext.iam.evaluator import Request, evaluate, parse_policy
-from fixtures.moto_ext.iam.findings import FINDING_CODES, breadth_findings
+from mlalab.engines.iam.evaluator import Request, evaluate, parse_policy
+from mlalab.engines.iam.findings import FINDING_CODES, breadth_findings
 
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-training"

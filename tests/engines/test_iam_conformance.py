@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from fixtures.moto_ext.iam.evaluator import Policy, PolicyError, Request, evaluate, parse_policy
-from fixtures.moto_ext.iam.findings import breadth_findings
+from mlalab.engines.iam.evaluator import Policy, PolicyError, Request, evaluate, parse_policy
+from mlalab.engines.iam.findings import breadth_findings
 
 ACCOUNT = "123456789012"
 OTHER = "999999999999"

@@ -1,4 +1,4 @@
-"""Conformance suite for fixtures.moto_ext.cloudwatch.evaluator: each test encodes one documented
+"""Conformance suite for mlalab.engines.cloudwatch.evaluator: each test encodes one documented
 CloudWatch rule, and its docstring names the page (title + URL) the rule comes from."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from fixtures.moto_ext.cloudwatch.evaluator import (
+from mlalab.engines.cloudwatch.evaluator import (
     AlarmState,
     MetricStore,
     Sample,

@@ -1,4 +1,5 @@
-"""The verdict type every check returns, and how a lab's test turns it into pass/fail."""
+"""The contract between the harness and the checks: the verdict a check returns, and the exception
+that turns a failing verdict into a failed check (the harness shows its message to the learner)."""
 
 from __future__ import annotations
 
