@@ -1,15 +1,17 @@
-"""IAM checks: read a role's policies through boto3 and ask the project's IAM policy evaluator
-(``mlalab.engines.iam.evaluator``) what AWS would decide for a matrix of requests."""
+"""IAM checks: read a role's policies through boto3 and ask the project's IAM policy engine
+(``mlalab.engines.iam``) what AWS would decide for a matrix of requests, and what the policies grant
+in full (``mlalab.engines.iam.grants``): least privilege is judged on every grant, not on a sample."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from mlalab.checking import Verdict, fail, ok
-from mlalab.engines.iam.evaluator import Policy, PolicyError, Request, evaluate, iter_statements, parse_policy
-from mlalab.engines.iam.findings import breadth_findings
+from mlalab.engines.iam import Policy, PolicyError, Request, breadth_findings, evaluate, iter_statements, parse_policy
+from mlalab.engines.iam.grants import Grant, Need, excess, expand_actions, policy_grants, sibling_prefix_probes
 
 
 def _document(value) -> dict | str:
@@ -32,11 +34,15 @@ class RolePolicies:
     trust: Policy
     identity: list[Policy] = field(default_factory=list)
     boundary: Policy | None = None
+    # KMS key ARN -> its key policy: without the key policy's permission IAM policies have no effect on
+    # the key ("Key policies in AWS KMS"), so KMS requests are evaluated with it.
+    key_policies: dict[str, Policy] = field(default_factory=dict)
 
 
-def role_policies(aws, role_name: str) -> RolePolicies | None:
-    """The role's trust policy, inline and attached managed policies and its permissions boundary,
-    or None when the role does not exist."""
+def role_policies(aws, role_name: str, kms_keys: Sequence[str] = ()) -> RolePolicies | None:
+    """The role's trust policy, inline and attached managed policies, its permissions boundary and
+    the key policy of each of ``kms_keys`` (kms:GetKeyPolicy, policy name "default"), or None when
+    the role does not exist."""
     iam = aws.client("iam")
     try:
         role = iam.get_role(RoleName=role_name)["Role"]
@@ -52,6 +58,10 @@ def role_policies(aws, role_name: str) -> RolePolicies | None:
     boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
     if boundary:
         result.boundary = _managed(iam, boundary, "permissions boundary")
+    kms = aws.client("kms") if kms_keys else None
+    for key in kms_keys:
+        text = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+        result.key_policies[key] = parse_policy(f"key policy of {key}", _document(text), kind="resource")
     return result
 
 
@@ -67,9 +77,14 @@ def role_exists(role: RolePolicies | None, role_name: str) -> Verdict:
     return ok()
 
 
-# What a service execution role's trust policy may allow its service to do: assume the role, and
-# optionally set a source identity or pass session tags while doing so.
+# What a service execution role's trust policy may allow its service to do. SageMaker needs
+# sts:AssumeRole ("How to use SageMaker AI execution roles": the trust policy of every execution role);
+# sts:SetSourceIdentity (Studio's user-profile source identity, "Monitoring user resource access from
+# Amazon SageMaker Studio") and sts:TagSession (session tags, "Passing session tags in AWS STS") are
+# added by SageMaker features and grant no one else anything, so they are accepted too.
 TRUST_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession")
+TRUST_RULE = ("allow only sts:AssumeRole (sts:SetSourceIdentity and sts:TagSession, which SageMaker Studio "
+              "features add, are accepted too)")
 
 
 def _trust_problem(statement: dict, service: str) -> str | None:
@@ -92,11 +107,16 @@ def _trust_problem(statement: dict, service: str) -> str | None:
     if "NotAction" in statement:
         return "uses NotAction with Allow: it lets the service call every STS action except the ones listed"
     allowed = {a.lower() for a in TRUST_ACTIONS}
-    extra = [a for a in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
-             if a.lower() not in allowed]
+    patterns = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+    extra = [a for a in patterns if a.lower() not in allowed]
     if extra:
-        return (f"allows {', '.join(extra)}: a service execution role's trust policy needs only "
-                "sts:AssumeRole (sts:SetSourceIdentity and sts:TagSession are acceptable too)")
+        granted = sorted(f"{service}:{d['name']}" for service, d in expand_actions({"Action": extra}))
+        beyond = [a for a in granted if a.lower() not in allowed]
+        shown = f" (that grants {', '.join(beyond[:4])}{' and more' if len(beyond) > 4 else ''})" \
+            if beyond and beyond != extra else ""
+        return (f"allows {', '.join(extra)}{shown}: a SageMaker execution role's trust policy needs only "
+                "sts:AssumeRole (sts:SetSourceIdentity and sts:TagSession are accepted, SageMaker Studio "
+                "features add them)")
     return None
 
 
@@ -129,7 +149,7 @@ def trusts_only_service(role: RolePolicies, service: str, context: dict | None =
             sid = statement.get("Sid")
             where = f"Statement[{index}]" + (f" (Sid {sid!r})" if isinstance(sid, str) and sid else "")
             return fail(f"role {role.name}: {where} of its trust policy {problem}: {json.dumps(statement)}. "
-                        f'Every Allow must name only {{"Service": "{service}"}} and allow only sts:AssumeRole: '
+                        f'Every Allow must name only {{"Service": "{service}"}} and {TRUST_RULE}: '
                         "anyone who can assume an execution role gets all of its data access. Conditions such "
                         "as aws:SourceAccount are welcome; they narrow it further.")
     return ok()
@@ -201,7 +221,7 @@ def decisions(role: RolePolicies, rows: list[Expect], *, region: str) -> Verdict
     """
     for row in rows:
         request = Request(row.action, row.resource, principal=role.arn, context=request_context(role, row, region))
-        decision = evaluate(request, identity=role.identity, boundary=role.boundary)
+        decision = _evaluate(role, request)
         if decision.allowed == row.allowed:
             continue
         context = f" with {row.context}" if row.context else ""
@@ -214,6 +234,14 @@ def decisions(role: RolePolicies, rows: list[Expect], *, region: str) -> Verdict
     return ok()
 
 
+def _evaluate(role: RolePolicies, request: Request):
+    """Evaluate with the role's identity policies and boundary, plus the key policy for a KMS request
+    on a key whose policy the grader read."""
+    key_policy = role.key_policies.get(request.resource) if request.action.lower().startswith("kms:") else None
+    return evaluate(request, identity=role.identity, boundary=role.boundary,
+                    resource=[key_policy] if key_policy else [])
+
+
 def no_broad_statements(role: RolePolicies) -> Verdict:
     for policy in role.identity:
         findings = breadth_findings(policy)
@@ -223,5 +251,93 @@ def no_broad_statements(role: RolePolicies) -> Verdict:
     return ok()
 
 
-__all__ = ["TRUST_ACTIONS", "Expect", "PolicyError", "RolePolicies", "decisions", "no_broad_statements",
-           "request_context", "role_exists", "role_policies", "trusts_only_service"]
+# --- least privilege on everything the policies grant ----------------------------------------------------
+
+
+def role_grants(role: RolePolicies) -> list[Grant]:
+    """Every grant of the role's identity policies, and of each key policy statement that names the
+    role itself (a key policy can grant a role access on its own, "Key policies in AWS KMS")."""
+    grants = [g for policy in role.identity for g in policy_grants(policy)]
+    for key, policy in role.key_policies.items():
+        naming = [s for s in iter_statements(policy) if role.arn in _principals(s)]
+        if naming:
+            own = Policy(policy.name, {"Version": "2012-10-17", "Statement": naming})
+            grants += policy_grants(own, resource_arn=key)
+    return grants
+
+
+def _principals(statement: dict) -> list[str]:
+    principal = statement.get("Principal")
+    values = principal.get("AWS", []) if isinstance(principal, dict) else []
+    return [values] if isinstance(values, str) else list(values)
+
+
+@dataclass(frozen=True)
+class OverGrant:
+    """One grant beyond what the task needs, confirmed by the evaluator, with a teaching message."""
+
+    grant: Grant
+    resource: str  # an ARN the role can reach beyond the task's needs
+    message: str
+
+
+def over_grants(role: RolePolicies, needs: Sequence[Need], *, region: str) -> list[OverGrant]:
+    """Every grant of the role beyond ``needs``, most sensitive access level first.
+
+    Each excess grant is confirmed with the evaluator on an ARN it reaches beyond the needs: an
+    explicit Deny, the permissions boundary or a key policy that does not delegate to IAM makes it
+    ineffective, so it is not reported. A Condition does not: it narrows when the grant applies,
+    not what it grants (as in IAM Access Analyzer's policy checks). A needed action on a prefix
+    pattern without its delimiter is shown on the sibling prefixes it reaches by accident."""
+    grants = role_grants(role)
+    found: list[OverGrant] = []
+    for item in excess(grants, needs):
+        g = item.grant
+        probes = sibling_prefix_probes(g.resource) if item.needed_on else []
+        resource = next((p for p in probes if _effective(role, g.action, p, region)), None)
+        if resource is not None:
+            prefix = g.resource.rsplit("/", 1)[-1][:-1]
+            message = (f"{g.statement_label()} grants {g.action} on {g.resource}, so the role can {g.action} on "
+                       f"{resource}: a sibling prefix that begins like {prefix!r} but is not under "
+                       f"{item.needed_on[0]}. IAM's '*' matches any characters, '/' included: end the prefix "
+                       f"with '/' ({g.resource[:-1]}/*), so the pattern stops at the delimiter.")
+        elif _effective(role, g.action, item.example, region):
+            resource = item.example
+            message = item.message()
+        else:
+            continue
+        found.append(OverGrant(g, resource, message))
+    return found
+
+
+def _effective(role: RolePolicies, action: str, resource: str, region: str) -> bool:
+    """Would the grant take effect on ``resource`` (conditions aside)?"""
+    row = Expect(action, resource, True, "")
+    request = Request(action, resource, principal=role.arn, context=request_context(role, row, region))
+    decision = _evaluate(role, request)
+    if decision.decision == "explicit_deny" or decision.allowed_by_boundary is False:
+        return False
+    key_policy_blocks = request.resource in role.key_policies and decision.identity_decision == "allowed"
+    return decision.allowed or not key_policy_blocks
+
+
+def no_over_grants(role: RolePolicies, found: Sequence[OverGrant], select: Callable[[OverGrant], bool],
+                   advice: str) -> Verdict:
+    """Fail on the first over-grant ``select`` picks, listing up to five more of them; ``advice`` says
+    what the task allows and why (the exam concept)."""
+    mine = [o for o in found if select(o)]
+    if not mine:
+        return ok()
+    first, rest = mine[0], mine[1:]
+    more = ""
+    if rest:
+        shown = ", ".join(dict.fromkeys(f"{o.grant.action} ({o.grant.access_level})" for o in rest))
+        names = shown.split(", ")
+        more = f" It also grants {', '.join(names[:5])}" + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        more += "."
+    return fail(f"role {role.name}: {first.message}.{more} {advice}")
+
+
+__all__ = ["TRUST_ACTIONS", "Expect", "OverGrant", "PolicyError", "RolePolicies", "decisions", "no_broad_statements",
+           "no_over_grants", "over_grants", "request_context", "role_exists", "role_grants", "role_policies",
+           "trusts_only_service"]

@@ -56,6 +56,7 @@ class Lab:
     path: Path
     title: str
     task: str
+    summary: str  # one line for the README's labs table: what the lab trains
     skills: tuple[str, ...]
     services: tuple[str, ...]
     minutes: int
@@ -142,7 +143,8 @@ def make_starter(solution: str, origin: Path | str = "solution.py") -> str:
     return "\n".join(out) + "\n"
 
 
-def _load(path: Path) -> Lab:
+def load_lab(path: Path) -> Lab:
+    """One lab folder, read afresh (``load_labs`` caches the whole catalogue)."""
     meta_file = path / "lab.yaml"
     try:
         meta = yaml.safe_load(meta_file.read_text())
@@ -152,6 +154,7 @@ def _load(path: Path) -> Lab:
             path=path,
             title=str(meta["title"]),
             task=str(meta["task"]),
+            summary=str(meta.get("summary", "")),
             skills=tuple(str(s) for s in meta.get("skills", [])),
             services=tuple(str(s) for s in meta.get("services", [])),
             minutes=int(meta.get("minutes", 30)),
@@ -168,6 +171,12 @@ def _load(path: Path) -> Lab:
 
 @cache
 def load_labs(labs_dir: Path = LABS_DIR) -> tuple[Lab, ...]:
+    """The catalogue, read once per process (what grading and the CLI use)."""
+    return read_labs(labs_dir)
+
+
+def read_labs(labs_dir: Path = LABS_DIR) -> tuple[Lab, ...]:
+    """The catalogue as it is on disk now (for the tools that change it: ``mlalab dev``)."""
     if not labs_dir.is_dir():
         # labs/ is not a Python package: a plain (non-editable) pip install of mla-labs leaves it out.
         raise CatalogError(f"no labs folder at {labs_dir}: mla-labs must be installed from a checkout of the "
@@ -176,18 +185,18 @@ def load_labs(labs_dir: Path = LABS_DIR) -> tuple[Lab, ...]:
         entries = sorted(labs_dir.iterdir())
     except OSError as exc:
         raise CatalogError(f"cannot read the labs folder {labs_dir}: {exc.strerror or exc}") from exc
-    labs = [_load(p) for p in entries if (p / "lab.yaml").is_file()]
+    labs = [load_lab(p) for p in entries if (p / "lab.yaml").is_file()]
     ids = [lab.id for lab in labs]
     if len(ids) != len(set(ids)):
         raise CatalogError(f"duplicate lab ids in {labs_dir}: {ids}")
     return tuple(labs)
 
 
-def find_lab(token: str | int) -> Lab:
+def find_lab(token: str | int, labs_dir: Path = LABS_DIR) -> Lab:
     """Accepts ``1``, ``01``, ``lab01``, ``lab-1`` or the folder name."""
     text = str(token).strip().lower()
     match = re.fullmatch(r"(?:lab[-_]?)?0*(\d+)", text)
-    for lab in load_labs():
+    for lab in load_labs(labs_dir):
         if (match and int(match.group(1)) == lab.id) or text == lab.slug:
             return lab
     raise UnknownLab(f"there is no lab {token!r}")
@@ -222,8 +231,24 @@ def lab_module(anchor: str | Path, name: str):
 
 
 def lab_for_test_module(path: Path) -> Lab:
+    """The lab whose grader ``path`` is: from the catalogue, or read from the module's own folder, so
+    a lab outside the project's labs/ (a scaffold being tried out, a copy in a test) grades too."""
     folder = Path(path).resolve().parent
     for lab in load_labs():
         if lab.path.resolve() == folder:
             return lab
+    if (folder / "lab.yaml").is_file():
+        return load_lab(folder)
     raise CatalogError(f"{path} is not inside a lab folder with a lab.yaml")
+
+
+# A lab.yaml ``skills`` entry names one row of the exam guide's Domain 4 (``labs/curriculum.yaml``)
+# by task and row id, then says in words what the lab trains of it: "4.3 S2: Configuring IAM ...".
+# K<n> is the task's n-th knowledge area, S<n> its n-th skill, in the guide's order.
+SKILL = re.compile(r"(?P<task>4\.[1-3]) (?P<row>[KS][1-9]\d*): (?P<text>\S.*)")
+
+
+def skill_row(skill: str) -> tuple[str, str] | None:
+    """``("4.3", "S2")`` for ``"4.3 S2: ..."``; None when the entry does not name a row."""
+    match = SKILL.fullmatch(skill.strip())
+    return (match["task"], match["row"]) if match else None

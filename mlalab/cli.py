@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 
 from mlalab import report
-from mlalab.catalog import CatalogError, Lab, UnknownLab, find_lab, load_labs
+from mlalab.catalog import CatalogError, Lab, UnknownLab, find_lab, load_labs, read_labs
 from mlalab.progress import Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -28,6 +29,11 @@ class CliError(Exception):
 
 def workspace_dir(args: argparse.Namespace) -> Path:
     return Path(args.workspace or os.environ.get("MLALAB_WORKSPACE") or "workspace")
+
+
+def colour(args: argparse.Namespace) -> bool:
+    """Colour on a terminal, unless ``--no-color`` or ``NO_COLOR`` says otherwise."""
+    return not args.no_color and report.use_colour(sys.stdout)
 
 
 def catalogue_text(progress: Progress | None = None) -> str:
@@ -42,11 +48,15 @@ def catalogue_text(progress: Progress | None = None) -> str:
     return "\n".join(lines)
 
 
-def resolve_lab(token: str) -> Lab:
+def resolve_lab(token: str, workspace: Path | None = None) -> Lab:
+    """The lab the learner named; otherwise a CliError listing the labs, with the learner's progress
+    when their workspace is known (as ``mlalab list`` shows it)."""
     try:
+        if not token.strip():
+            raise UnknownLab("which lab? Give its number, e.g. 1")
         return find_lab(token)
     except UnknownLab as exc:
-        raise CliError(f"{exc}. The labs are:\n{catalogue_text()}") from exc
+        raise CliError(f"{exc}. The labs are:\n{catalogue_text(Progress(workspace) if workspace else None)}") from exc
 
 
 # --- learner commands ---------------------------------------------------------------------------
@@ -69,7 +79,7 @@ def ensure_started(lab: Lab, workspace: Path, quiet: bool = False) -> Path:
 
 
 def cmd_start(args: argparse.Namespace) -> int:
-    lab = resolve_lab(args.lab)
+    lab = resolve_lab(args.lab, workspace_dir(args))
     target = workspace_dir(args) / lab.workspace_file
     if target.exists():
         print(f"{target} already exists; keeping your work (use `mlalab reset {lab.id}` to start over).")
@@ -91,13 +101,13 @@ def _grade_and_print(lab: Lab, workspace: Path, args: argparse.Namespace):
         result = grade(workspace, [lab], seed=args.seed, timeout=args.timeout)
     finally:
         report.progress("")
-    print(report.render(result, colour=report.use_colour(sys.stdout)), end="")
+    print(report.render(result, colour=colour(args)), end="")
     Progress(workspace).record(lab.id, result.score, result.max_score)
     return result
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    lab = resolve_lab(args.lab)
+    lab = resolve_lab(args.lab, workspace_dir(args))
     workspace = workspace_dir(args)
     ensure_started(lab, workspace)
     result = _grade_and_print(lab, workspace, args)
@@ -105,7 +115,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_hint(args: argparse.Namespace) -> int:
-    lab = resolve_lab(args.lab)
+    lab = resolve_lab(args.lab, workspace_dir(args))
     if not lab.hints:
         print(f"Lab {lab.number} has no hints.")
         return EXIT_OK
@@ -119,7 +129,7 @@ def cmd_hint(args: argparse.Namespace) -> int:
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
-    lab = resolve_lab(args.lab)
+    lab = resolve_lab(args.lab, workspace_dir(args))
     workspace = workspace_dir(args)
     target = workspace / lab.workspace_file
     if target.exists():
@@ -135,7 +145,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    lab = resolve_lab(args.lab)
+    lab = resolve_lab(args.lab, workspace_dir(args))
     workspace = workspace_dir(args)
     target = ensure_started(lab, workspace)
     print(f"Watching {target}; grading on every save (Ctrl-C to stop).")
@@ -155,7 +165,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_solution(args: argparse.Namespace) -> int:
-    lab = resolve_lab(args.lab)
+    lab = resolve_lab(args.lab, workspace_dir(args))
     if not lab.solution_path.is_file():
         raise CliError(f"lab {lab.number} has no reference solution in this edition")
     passed = Progress(workspace_dir(args)).lab(lab.id).get("ever_passed")
@@ -189,6 +199,12 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if not args.path:
             raise CliError("grade needs a submission folder (or --reference)")
         submission = Path(args.path)
+        if submission.is_file():
+            lab_file = re.fullmatch(r"lab(\d+)\.py", submission.name)
+            tip = (f"; to grade only this file: mlalab grade {submission.parent} --lab {int(lab_file[1])}"
+                   if lab_file else "")
+            raise CliError(f"{submission} is a file, but grade needs a submission folder laid out like the workspace "
+                           f"(lab01.py, lab02.py, ...){tip}")
         if not submission.is_dir():
             raise CliError(f"submission folder {submission} does not exist")
     try:
@@ -197,7 +213,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"mlalab grade: grading could not run: {exc}", file=sys.stderr)
         return 3
     if args.format == "text":
-        text = report.render(result, colour=not args.out and report.use_colour(sys.stdout))
+        text = report.render(result, colour=not args.out and colour(args))
         if args.out:
             Path(args.out).write_text(text, encoding="utf-8")
     else:
@@ -302,12 +318,98 @@ def cmd_iam_simulate(args: argparse.Namespace) -> int:
     return iam_simulate.run(args)
 
 
+# --- maintainer tools (mlalab dev ...) -----------------------------------------------------------
+
+
+def cmd_dev_check(args: argparse.Namespace) -> int:
+    from mlalab.dev import check
+
+    return check.run(Path(args.root))
+
+
+def cmd_dev_readme(args: argparse.Namespace) -> int:
+    from mlalab.dev import readme
+
+    root = Path(args.root)
+    try:
+        changed = readme.write(root / "README.md", read_labs(root / "labs"))
+    except (readme.ReadmeError, OSError) as exc:
+        raise CliError(str(exc)) from exc
+    print(f"{root / 'README.md'}: the labs table {'is rewritten' if changed else 'was already up to date'}.")
+    return EXIT_OK
+
+
+def cmd_dev_new_lab(args: argparse.Namespace) -> int:
+    from mlalab.dev import new_lab
+
+    root = Path(args.root)
+    try:
+        folder = new_lab.scaffold(root, args.slug, title=args.title, task=args.task)
+    except new_lab.NewLabError as exc:
+        raise CliError(str(exc)) from exc
+    number = int(folder.name.split("_", 1)[0])
+    readme_note = " and the README's labs table" if new_lab.refresh_readme(root) else ""
+    print(f"Created {folder}{readme_note}: a one-check lab that already grades (lab.yaml, README.md, solution.py, "
+          "test_lab.py, mutations.py).")
+    print("Replace the scenario, the function and the check, keeping each file's shape; then:")
+    for command, expect in ((f"mlalab grade --reference --lab {number}", "full marks"),
+                            (f"mlalab check {number}", "the generated starter: zero"),
+                            ("mlalab dev check", "the catalogue keeps the lab contract")):
+        print(f"  {command:<36} {expect}")
+    return EXIT_OK
+
+
+def cmd_dev_curriculum(args: argparse.Namespace) -> int:
+    from mlalab.dev import curriculum
+
+    try:
+        target = curriculum.write_copy(Path(args.guide), Path(args.root) / "labs")
+        rows = sum(len(task["rows"]) for task in curriculum.load(target.parent).values())
+    except curriculum.CurriculumError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"Wrote {target}: {rows} rows of the exam guide's Domain 4.")
+    return EXIT_OK
+
+
+def add_dev_commands(sub) -> None:
+    from mlalab.catalog import PROJECT_ROOT
+    from mlalab.dev.curriculum import DEFAULT_SOURCE
+
+    dev = sub.add_parser("dev", help="maintainer tools: check the catalogue, scaffold a lab, the README's table")
+    tools = dev.add_subparsers(dest="tool", required=True, metavar="TOOL")
+    root = argparse.ArgumentParser(add_help=False)
+    root.add_argument("--root", default=str(PROJECT_ROOT), help="the project folder (default: this checkout)")
+
+    def tool(name: str, func, help_text: str) -> argparse.ArgumentParser:
+        p = tools.add_parser(name, help=help_text, parents=[root])
+        p.set_defaults(func=func)
+        return p
+
+    tool("check", cmd_dev_check, "check every lab against the lab contract (exit 1 with the problems)")
+    tool("readme", cmd_dev_readme, "regenerate the README's labs table from lab.yaml")
+    n = tool("new-lab", cmd_dev_new_lab, "scaffold labs/NN_SLUG/, a one-check lab that already grades")
+    n.add_argument("slug", help="lowercase words joined by _, e.g. model_monitor_drift")
+    n.add_argument("--title", help="the lab's title (default: from the slug)")
+    n.add_argument("--task", choices=["4.1", "4.2", "4.3"], default="4.2", help="the exam task (default 4.2)")
+    c = tool("curriculum", cmd_dev_curriculum, "parse the exam guide into labs/curriculum.yaml")
+    c.add_argument("guide", nargs="?", default=str(DEFAULT_SOURCE), help=f"the guide (default: {DEFAULT_SOURCE})")
+
+
 # --- parser ------------------------------------------------------------------------------------
+
+
+def add_global_options(parser: argparse.ArgumentParser, after_command: bool = False) -> None:
+    """Options that work before or after the command (``mlalab check 1 --workspace DIR``). After the
+    command their default is SUPPRESS, so a command's parser never overwrites a value given before it."""
+    default = argparse.SUPPRESS if after_command else None
+    parser.add_argument("--workspace", default=default, help="folder with your labNN.py files (default: ./workspace)")
+    parser.add_argument("--no-color", "--no-colour", dest="no_color", action="store_true",
+                        default=argparse.SUPPRESS if after_command else False, help="never colour the report")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlalab", description="Offline, graded AWS labs for MLA-C01 Domain 4")
-    parser.add_argument("--workspace", help="folder with your labNN.py files (default: ./workspace)")
+    add_global_options(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def lab_command(name: str, func, help_text: str) -> argparse.ArgumentParser:
@@ -370,6 +472,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     iam_simulate.add_arguments(s)
     s.set_defaults(func=cmd_iam_simulate)
+
+    add_dev_commands(sub)
+    for command in sub.choices.values():  # every command, whoever added it
+        add_global_options(command, after_command=True)
     return parser
 
 
@@ -379,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except CliError as exc:
-        print(f"mlalab {args.command}: {exc}", file=sys.stderr)
+        command = f"{args.command} {args.tool}" if args.command == "dev" else args.command
+        print(f"mlalab {command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except CatalogError as exc:
         print(f"mlalab: the lab catalogue is broken: {exc}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """``mlalab iam-simulate``: the offline twin of the IAM policy simulator.
 
 It answers "would this principal be allowed to do this action on this resource?" from policy files,
-with the same evaluation logic AWS documents (see ``mlalab.engines.iam.evaluator``), and shows the
+with the same evaluation logic AWS documents (see ``mlalab.engines.iam``), and shows the
 statement that decided. Exit status: 0 allowed, 1 denied, 2 bad input (one line on stderr starting
 with "mlalab iam-simulate: ", never a traceback).
 """
@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from mlalab.engines.iam.evaluator import (
+from mlalab.engines.iam import (
     DEFAULT_PRINCIPAL,
     Decision,
     Policy,
@@ -46,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     files.add_argument(
         "--resource-policy", metavar="FILE", action="append", default=[],
         help="the resource-based policy (bucket policy, key policy, trust policy...)",
+    )  # fmt: skip
+    files.add_argument(
+        "--key-policy", metavar="FILE",
+        help="the KMS key's key policy, for kms:* actions on a key (default: AWS's default key policy, "
+        "which lets the account's IAM policies decide)",
     )  # fmt: skip
     files.add_argument("--boundary", metavar="FILE", help="the principal's permissions boundary")
     files.add_argument(
@@ -91,11 +96,17 @@ def _fail(message: str) -> int:
 
 
 def _decide(args: argparse.Namespace) -> Decision:
-    if not args.policy and not args.resource_policy:
-        raise InputError("nothing to evaluate: give at least one --policy or --resource-policy FILE")
+    if not args.policy and not args.resource_policy and not args.key_policy:
+        raise InputError("nothing to evaluate: give at least one --policy, --resource-policy or --key-policy FILE")
+    if args.key_policy and not args.action.lower().startswith("kms:"):
+        raise InputError(f"--key-policy applies to kms:* actions on a KMS key, not to {args.action}")
+    if args.key_policy and args.resource_policy:
+        raise InputError("a KMS key has one key policy: give it with --key-policy only, not also --resource-policy")
     context = parse_context(args.context)
     identity = [load_policy(path, "identity") for path in args.policy]
     resource = [load_policy(path, "resource") for path in args.resource_policy]
+    if args.key_policy:
+        resource.append(load_policy(args.key_policy, "resource"))
     boundary = load_policy(args.boundary, "boundary") if args.boundary else None
     scps = [load_policy(path, "scp") for path in args.scp]
     session = load_policy(args.session_policy, "session") if args.session_policy else None
@@ -140,7 +151,17 @@ def decision_document(decision: Decision) -> dict:
             "effect": m.effect,
             "statement": m.statement,
         }
-    return {"decision": decision.decision, "statement": statement, "reason": decision.reason}
+    document = {"decision": decision.decision, "statement": statement, "reason": decision.reason}
+    if decision.assumed_key_policy is not None:
+        document["assumed_key_policy"] = {"note": ASSUMED_KEY_POLICY, "policy": decision.assumed_key_policy.document}
+    return document
+
+
+# The KMS Developer Guide, "Default key policy": what a key created without a policy gets.
+ASSUMED_KEY_POLICY = (
+    "no key policy was given for this KMS key (--key-policy FILE), so AWS's default key policy was assumed: "
+    'its "Enable IAM User Permissions" statement allows kms:* to the account, which lets IAM policies decide'
+)
 
 
 def format_decision(decision: Decision) -> str:
@@ -153,6 +174,9 @@ def format_decision(decision: Decision) -> str:
         sid = repr(m.sid) if m.sid else "none"
         lines.append(f"deciding statement: policy {m.policy!r}, index {m.index}, Sid {sid} ({m.effect})")
         lines.extend("  " + line for line in json.dumps(m.statement, indent=2).splitlines())
+    if decision.assumed_key_policy is not None:
+        lines.append(f"key policy: {ASSUMED_KEY_POLICY}")
+        lines.extend("  " + line for line in json.dumps(decision.assumed_key_policy.document, indent=2).splitlines())
     if decision.missing_context_keys:
         lines.append(
             "context keys the policies use but the request lacks: " + ", ".join(decision.missing_context_keys)

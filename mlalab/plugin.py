@@ -41,17 +41,19 @@ class LabOutcome:
 
 
 class Recorder:
-    """Collects outcomes per lab; the grading engine reads it after the session."""
+    """Collects outcomes per (submission index, lab id); the grading engine reads it after the session."""
 
     def __init__(self) -> None:
-        self.labs: dict[int, LabOutcome] = {}
+        self.labs: dict[tuple[int, int], LabOutcome] = {}
 
 
 @dataclass(frozen=True)
 class GradingOptions:
     """What one grading session grades and under which limits (the grader's side of the CLI options)."""
 
-    submission: Path | None  # the folder of labNN.py files; None grades the reference solutions
+    # The folders of labNN.py files graded in this session, in turn, each against a fresh AWS; None
+    # grades the reference solutions. Several in one session share one server and one pytest start-up.
+    submissions: tuple[Path | None, ...]
     seed: int
     timeout: float = 60.0  # seconds per lab for the learner's code
     memory_mb: int = 1024  # MiB of address space for the learner's code
@@ -62,7 +64,7 @@ class GradingOptions:
         seed = config.getoption("--mlalab-seed")
         reference = config.getoption("--mlalab-reference")
         return cls(
-            submission=None if reference else Path(config.getoption("--mlalab-submission")),
+            submissions=(None if reference else Path(config.getoption("--mlalab-submission")),),
             seed=seed if seed is not None else random.SystemRandom().randrange(1, 10**6),
             timeout=config.getoption("--mlalab-timeout"), memory_mb=config.getoption("--mlalab-memory"))
 
@@ -138,21 +140,49 @@ def lab(request: pytest.FixtureRequest) -> Lab:
     return lab_for_test_module(Path(request.module.__file__))
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With several submissions, every test of a lab module runs once per submission: the
+    module-scoped ``submission`` parameter makes pytest build the scenario, run the learner and
+    grade every check for one submission before it moves to the next."""
+    count = len(metafunc.config.stash[OPTIONS].submissions)
+    if count > 1 and "submission" in metafunc.fixturenames:
+        metafunc.parametrize("submission", range(count), indirect=True, scope="module",
+                             ids=[f"submission{i}" for i in range(count)])
+
+
 @pytest.fixture(scope="module")
-def lab_outcome(request: pytest.FixtureRequest, lab: Lab) -> LabOutcome:
-    return _recorded(request.config, lab)
-
-
-def _recorded(config: pytest.Config, lab: Lab) -> LabOutcome:
-    """The lab's entry in this session's recorder (created on first use)."""
-    return config.stash[RECORDER].labs.setdefault(lab.id, LabOutcome(lab, config.stash[OPTIONS].seed))
+def submission(request: pytest.FixtureRequest) -> int:
+    """The index, in ``GradingOptions.submissions``, of the submission this module is grading."""
+    return getattr(request, "param", 0)
 
 
 @pytest.fixture(scope="module")
-def aws(lab_server: LabServer, lab: Lab) -> Aws:
-    """A clean AWS for each lab: moto's state and the extensions' are reset first."""
-    lab_server.reset()
+def lab_outcome(request: pytest.FixtureRequest, lab: Lab, submission: int) -> LabOutcome:
+    return _recorded(request.config, submission, lab)
+
+
+def _recorded(config: pytest.Config, submission: int, lab: Lab) -> LabOutcome:
+    """The entry of one submission's lab in this session's recorder (created on first use)."""
+    return config.stash[RECORDER].labs.setdefault((submission, lab.id), LabOutcome(lab, config.stash[OPTIONS].seed))
+
+
+def _submission_of(item: pytest.Item) -> int:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("submission", 0) if callspec else 0
+
+
+@pytest.fixture(scope="session")
+def _grader_clients(lab_server: LabServer) -> Aws:
+    """One set of grader clients per session: creating a boto3 client loads its service model,
+    which costs more than most checks, and the clients hold no AWS state of their own."""
     return Aws(lab_server.endpoint_url)
+
+
+@pytest.fixture(scope="module")
+def aws(_grader_clients: Aws, lab_server: LabServer, lab: Lab, submission: int) -> Aws:
+    """A clean AWS for each lab (and each submission): moto's state and the extensions' are reset first."""
+    lab_server.reset()
+    return _grader_clients
 
 
 @pytest.fixture(scope="module")
@@ -162,18 +192,19 @@ def rng(options: GradingOptions, lab: Lab) -> random.Random:
 
 
 @pytest.fixture(scope="module")
-def learner(options: GradingOptions, lab: Lab, lab_server: LabServer, lab_outcome: LabOutcome):
+def learner(options: GradingOptions, lab: Lab, lab_server: LabServer, lab_outcome: LabOutcome, submission: int):
     """``learner(calls)`` runs the learner's functions, in order, with keyword arguments.
 
     ``calls`` maps each function name from lab.yaml to its keyword arguments (what the scenario
     created). Call it once per lab, after the scenario is built. The sandboxed process starts as
     soon as this fixture is set up, so its start-up overlaps with building the scenario.
     """
-    if options.submission is None:
+    folder = options.submissions[submission]
+    if folder is None:
         module_file = lab.solution_path
         blocked: list[str] = []
     else:
-        module_file = options.submission / lab.workspace_file
+        module_file = folder / lab.workspace_file
         blocked = [str(p.solution_path) for p in load_labs()]
     process = LearnerProcess(module_file, lab.module_name, lab_server.port,
                              memory_mb=options.memory_mb, blocked_paths=blocked)
@@ -203,16 +234,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     The learner edition (``edition: learner`` in lab.yaml) leaves hidden checks out of lab.yaml: the
     tests that grade them are deselected there; every check it declares still needs its test."""
-    by_module: dict[Path, list[tuple[str, pytest.Item]]] = {}
+    by_module: dict[tuple[Path, int], list[tuple[str, pytest.Item]]] = {}
     for item in items:
         if item.path.name != "test_lab.py":
             continue
         check_id = _check_id(item)
         if check_id is None:
             raise pytest.UsageError(f"{item.nodeid}: a lab test must be marked @pytest.mark.check('<id>')")
-        by_module.setdefault(item.path, []).append((check_id, item))
+        by_module.setdefault((item.path, _submission_of(item)), []).append((check_id, item))
     deselected: list[pytest.Item] = []
-    for path, graded in by_module.items():
+    for (path, _), graded in by_module.items():
         lab = lab_for_test_module(path)
         declared = [c.id for c in lab.checks]
         if lab.edition == "learner":
@@ -235,7 +266,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if check_id is None or item.path.name != "test_lab.py":
         return report
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        _recorded(item.config, lab_for_test_module(item.path)).checks[check_id] = _outcome(check_id, report, call)
+        outcome = _recorded(item.config, _submission_of(item), lab_for_test_module(item.path))
+        outcome.checks[check_id] = _outcome(check_id, report, call)
     return report
 
 

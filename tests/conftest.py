@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mlalab.catalog import Lab, find_lab
-from mlalab.grading import grade
+from mlalab.grading import grade, grade_each
 from mlalab.results import LabResult
 
 
@@ -25,6 +25,19 @@ def grade_source(tmp_path: Path, lab: Lab, source: str, seed: int = 1234, timeou
     submission.mkdir(exist_ok=True)
     (submission / lab.workspace_file).write_text(source)
     return grade(submission, [lab], seed=seed, timeout=timeout).labs[0]
+
+
+def grade_sources(tmp_path: Path, lab: Lab, sources: list[str], seed: int = 1234,
+                  timeout: float = 30) -> list[LabResult]:
+    """Grade many learner files for one lab in one grading session (one server, one pytest start-up):
+    each still runs in its own sandboxed process against a fresh AWS state."""
+    folders = []
+    for index, source in enumerate(sources):
+        folder = tmp_path / f"submission-{lab.number}-{index}"
+        folder.mkdir(exist_ok=True)
+        (folder / lab.workspace_file).write_text(source)
+        folders.append(folder)
+    return [result.labs[0] for result in grade_each(folders, [lab], seed=seed, timeout=timeout)]
 
 
 def failing(result: LabResult) -> set[str]:

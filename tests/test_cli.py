@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mlalab import report
+from mlalab import cli, report
 from mlalab.catalog import PROJECT_ROOT, load_labs
 from mlalab.cli import main
+from mlalab.progress import Progress
 
 
 @pytest.fixture
@@ -66,6 +67,40 @@ def test_unknown_lab_prints_the_catalogue_and_exits_2(capsys, ws):
     assert code == 2
     assert err.startswith("mlalab check: there is no lab '99'. The labs are:\n")
     assert "Endpoint alarms that page the right person" in err
+
+
+def test_the_catalogue_for_an_unknown_lab_shows_progress_like_list(capsys, ws):
+    Progress(ws).record(2, 16, 16)
+    _, listed, _ = run(capsys, "--workspace", str(ws), "list")
+    code, _, err = run(capsys, "check", "99", "--workspace", str(ws))
+    assert code == 2 and "16/16 done" in listed
+    assert err == f"mlalab check: there is no lab '99'. The labs are:\n{listed}"
+    code, _, err = run(capsys, "--workspace", str(ws), "hint", " ")
+    assert code == 2 and err == f"mlalab hint: which lab? Give its number, e.g. 1. The labs are:\n{listed}"
+
+
+@pytest.mark.parametrize("argv, workspace, no_color", [
+    (["list"], None, False),
+    (["--workspace", "a", "list"], "a", False),
+    (["list", "--workspace", "b"], "b", False),
+    (["--workspace", "a", "check", "1"], "a", False),  # not reset by the command's own parser
+    (["check", "1", "--workspace", "b", "--no-color", "--seed", "3"], "b", True),
+    (["--no-color", "grade", "sub", "--workspace", "c"], "c", True),
+    (["iam-simulate", "--no-colour", "--workspace", "d"], "d", True),
+    (["dev", "--workspace", "e", "check"], "e", False),
+])
+def test_global_options_work_before_and_after_the_command(argv, workspace, no_color):
+    args = cli.build_parser().parse_args(argv)
+    assert (args.workspace, args.no_color) == (workspace, no_color)
+
+
+def test_no_color_turns_colour_off_on_a_terminal(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(report, "use_colour", lambda stream: True)  # as on a terminal
+    (tmp_path / "sub").mkdir()
+    _, coloured, _ = run(capsys, "grade", str(tmp_path / "sub"), "--lab", "2")
+    code, plain, _ = run(capsys, "grade", str(tmp_path / "sub"), "--lab", "2", "--no-color")
+    assert "\033[" in coloured
+    assert code == 0 and "\033[" not in plain and "Score 0/16" in plain
 
 
 def test_hints_come_one_more_each_time(capsys, ws, lab01):
@@ -131,6 +166,19 @@ def test_grade_bad_folder_exits_2(capsys, tmp_path):
     assert code == 2 and err == f"mlalab grade: submission folder {tmp_path / 'nope'} does not exist\n"
 
 
+def test_grade_a_file_says_a_folder_is_expected(capsys, tmp_path):
+    (tmp_path / "lab02.py").write_text("")
+    code, out, err = run(capsys, "grade", str(tmp_path / "lab02.py"))
+    assert (code, out) == (2, "")
+    assert err == (f"mlalab grade: {tmp_path / 'lab02.py'} is a file, but grade needs a submission folder laid out "
+                   f"like the workspace (lab01.py, lab02.py, ...); to grade only this file: mlalab grade {tmp_path} "
+                   "--lab 2\n")
+    (tmp_path / "answers.zip").write_text("")
+    code, _, err = run(capsys, "grade", str(tmp_path / "answers.zip"), "--format", "json")
+    assert code == 2 and err == (f"mlalab grade: {tmp_path / 'answers.zip'} is a file, but grade needs a submission "
+                                 "folder laid out like the workspace (lab01.py, lab02.py, ...)\n")
+
+
 def test_grade_reference(capsys):
     code, out, _ = run(capsys, "grade", "--reference", "--lab", "1")
     assert code == 0 and "Score 25/25" in out
@@ -162,14 +210,27 @@ def test_colour_only_on_a_terminal_without_no_color(monkeypatch):
     assert not report.use_colour(FakeTty())
 
 
-def test_make_lab_targets(tmp_path):
-    """`make lab-01` and `make lab-1` grade lab 1; an unknown lab prints the catalogue and exits 2."""
+def make(target: str, tmp_path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "MLALAB_WORKSPACE": str(tmp_path / "ws")}
-    bad = subprocess.run(["make", "-s", "lab-99"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+    return subprocess.run(["make", "-s", target], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+
+
+def test_make_lab_targets(tmp_path):
+    """`make lab-01` and `make lab-1` grade lab 1; failing checks are the report, not a make error; an
+    unknown lab prints the catalogue and fails."""
+    bad = make("lab-99", tmp_path)
     assert bad.returncode == 2 and "there is no lab '99'" in bad.stderr
-    ok = subprocess.run(["make", "-s", "lab-01"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
-    assert ok.returncode != 0 and "Score 0/25" in ok.stdout  # make turns any failure into 2
-    assert (tmp_path / "ws" / "lab01.py").is_file()
+    graded = make("lab-01", tmp_path)
+    assert "Score 0/25" in graded.stdout and (tmp_path / "ws" / "lab01.py").is_file()
+    # Grading ran: exit 0 and no "make: *** [Makefile:NN: lab-01] Error 1" under the report.
+    assert (graded.returncode, graded.stderr) == (0, "")
+
+
+def test_make_lab_without_a_number_lists_the_labs(tmp_path):
+    done = make("lab-", tmp_path)
+    assert done.returncode == 2
+    assert done.stdout.startswith("make lab-N grades lab N: give its number, e.g. make lab-1. The labs:\n")
+    assert all(f"{lab.number:<4} {lab.task:<5}" in done.stdout for lab in load_labs())
 
 
 @pytest.mark.parametrize("fmt", ["json", "junit", "gradescope", "github"])

@@ -17,6 +17,7 @@ MICROSECONDS = ("ModelLatency is reported in microseconds: 300 ms is 300000 and 
                 "A threshold of 500 would mean 0.5 ms, not 500 ms.")
 NOT_BREACHING = ("An endpoint with no traffic (at night, between batches) publishes no datapoints; "
                  "'notBreaching' treats that silence as good, so it never pages anyone.")
+ERROR_RATE = 0.05  # the error-rate alarm fires above 5 % of invocations
 WARNINGS_ONLY = ("Graduated alarms: single symptoms open a ticket on the warnings topic; only the composite "
                  "alarm (slow AND failing) pages the on-call engineer.")
 
@@ -96,6 +97,15 @@ def composites(alarms) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
+def notes(alarms, scenario: Scenario) -> dict[str, str]:
+    """What the error-rate alarm really computes, when a replay shows it misbehaving although its
+    configuration looked right (an inverted ratio, a fraction threshold on a percentage)."""
+    alarm = next((a for a in alarms[0] if a["AlarmName"] == scenario.error_alarm), None)
+    note = cw.error_rate_notes(alarm, "Invocation5XXErrors", "Invocations", ERROR_RATE)
+    return {scenario.error_alarm: note} if note else {}
+
+
+@pytest.fixture(scope="module")
 def replays(alarms, scenario: Scenario) -> dict:
     """Each recorded timeline replayed through the learner's alarms, as they are defined in AWS."""
     stores = scenario.recordings.result()
@@ -157,20 +167,21 @@ def test_pager_composite(composites, scenario):
 
 
 @pytest.mark.check("error-rate-threshold")
-def test_error_rate_threshold(scenario, replays):
+def test_error_rate_threshold(scenario, replays, notes):
     require(cw.never_in_alarm(replays["errors_3pct"], [scenario.error_alarm], "20 minutes at 3% 5XX errors "
-                              "(below the 5% threshold)"),
+                              "(below the 5% threshold)", notes=notes),
             cw.in_alarm_within(replays["errors_7pct"], scenario.error_alarm,
-                               timelines.TIMELINES["errors_7pct"].event_time, 3, "15 minutes at 7% 5XX errors"),
+                               timelines.TIMELINES["errors_7pct"].event_time, 3, "15 minutes at 7% 5XX errors",
+                               note=notes.get(scenario.error_alarm, "")),
             cw.never_in_alarm(replays["spike"], [scenario.error_alarm], "one bad minute at 30% 5XX errors "
-                              "(2 out of 3 datapoints must breach)"))
+                              "(2 out of 3 datapoints must breach)", notes=notes))
 
 
 @pytest.mark.check("quiet-day")
-def test_quiet_day(scenario, replays, composites):
+def test_quiet_day(scenario, replays, composites, notes):
     require(cw.never_in_alarm(replays["quiet_day"], [*scenario.metric_alarms, scenario.pager_alarm],
                               "an ordinary hour (p99 about 150 ms, 0.5% errors)", optional=(scenario.pager_alarm,),
-                              composites=composites))
+                              composites=composites, notes=notes))
 
 
 @pytest.mark.check("spike-no-page")

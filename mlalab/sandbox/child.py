@@ -1,9 +1,10 @@
 """The learner's side of the fence: imports the learner's file and calls its functions.
 
-Run by ``runner`` as ``python -I child.py`` with a job (one JSON line on stdin) that names the learner's file
-and the calls to make. It reports each step as one JSON line on the event pipe. Everything it
-reports is *untrusted*: learner code runs in this process and could forge events, so the grader
-uses events only to explain a failure, never to award a point.
+Run by ``process.LearnerProcess`` as ``python -I child.py`` with a job (one JSON line on stdin)
+that names the learner's file, the calls to make and the grader's packages (refused on import).
+It reports each step as one JSON line on the event pipe. Everything it reports is *untrusted*:
+learner code runs in this process and could forge events, so the grader uses events only
+to explain a failure, never to award a point.
 
 The process starts before the grader has built the lab's scenario: it imports boto3 (trusted
 library code, before the audit hook exists) and then waits for its job on stdin, so its start-up

@@ -1,8 +1,9 @@
 """Stage 1 of the Linux sandbox: runs as root of a fresh user+net+pid+mount+ipc+uts namespace.
 
-Started by ``runner`` as ``unshare --user --map-root-user --net --pid --mount --ipc --uts --fork
---kill-child python -I -S jail.py SPEC_JSON -- CHILD_ARGV...``. It is trusted code (no learner code
-has run yet) and does the privileged set-up that needs root *inside* the namespaces:
+Started by ``process.LearnerProcess`` (command line: ``jail_command.jail_argv``) as ``unshare --user
+--map-root-user --net --pid --mount --ipc --uts --fork --kill-child python -I -S jail.py SPEC_JSON --
+CHILD_ARGV...``. It is trusted code (no learner code has run yet) and does the privileged set-up
+that needs root *inside* the namespaces:
 
 1. brings up the loopback interface of the new (otherwise empty) network namespace;
 2. builds a new, minimal root file system and pivots into it, so the learner's process sees only
@@ -98,7 +99,7 @@ def build_root(spec: dict) -> None:
         if path != "/" and not any(path.startswith(p.rstrip("/") + "/") for p in spec["readonly"] if p != path):
             expose(root, path)
     # The learner's folder, at the same path as outside (paths in tracebacks match): a size-capped
-    # tmpfs holding a copy of what the runner put there, gone with the namespace. Nothing the learner
+    # tmpfs holding a copy of what ``LearnerProcess`` put there, gone with the namespace. Nothing the learner
     # writes reaches the machine's disk: no disk to fill, no tree left behind for the grader to delete.
     scratch = inside(root, home)
     os.makedirs(scratch, exist_ok=True)

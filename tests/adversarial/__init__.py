@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import uuid
 from pathlib import Path
+
+import pytest
 
 from mlalab.catalog import PROJECT_ROOT, find_lab
 from mlalab.grading import grade
 from mlalab.results import LabResult, SubmissionResult
+from mlalab.sandbox import process
 
 LAB2 = find_lab(2)
 HEADER = "import os\nimport sys\n\n"
@@ -77,6 +81,21 @@ def processes_with(text: str) -> list[str]:
     return found
 
 
+def survivors(text: str, deadline: float = 10.0) -> list[str]:
+    """``processes_with(text)`` once it is empty, or after ``deadline`` seconds. A SIGKILLed process
+    is gone only once the kernel has run its exit, which on a busy machine can trail the grader's
+    return; waiting for that keeps the tests about *whether* a process dies, not how fast."""
+    ends = time.monotonic() + deadline
+    while (found := processes_with(text)) and time.monotonic() < ends:
+        time.sleep(0.05)
+    return found
+
+
+def process_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Grade in the process-only fallback, as on a machine without user namespaces."""
+    monkeypatch.setattr(process, "namespaces_available", lambda: False)
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -86,4 +105,5 @@ def solution_source(lab=LAB2) -> str:
 
 
 __all__ = ["HEADER", "LAB2", "PROJECT_ROOT", "REFUSED", "SIGNATURE", "TRY", "assert_refused", "grade_lab",
-           "grade_submission", "marker", "processes_with", "refusals", "sha256", "solution_source"]
+           "grade_submission", "marker", "process_only", "processes_with", "refusals", "sha256", "solution_source",
+           "survivors"]

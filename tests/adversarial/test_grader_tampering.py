@@ -15,6 +15,7 @@ from tests.adversarial import (
     TRY,
     assert_refused,
     grade_lab,
+    process_only,
     sha256,
     solution_source,
 )
@@ -26,7 +27,8 @@ ROLE_ARN = "    return f'arn:aws:iam::123456789012:role/{role_name}'\n"
 # --- 1. monkeypatching the checks, pytest or the grading engine ----------------------------------
 
 @pytest.mark.parametrize(("cheat", "package"), [
-    ("import mlalab.checking\nmlalab.checking.require = lambda *args, **kwargs: None\n", "checks"),
+    ("import checks\nchecks.require = lambda *args, **kwargs: None\n", "checks"),
+    ("import mlalab.checking\nmlalab.checking.require = lambda *args, **kwargs: None\n", "mlalab"),
     ("import pytest\npytest.fail = lambda *args, **kwargs: None\n", "pytest"),
     ("import mlalab.grading\nmlalab.grading.lab_result = lambda *args, **kwargs: None\n", "mlalab"),
 ])
@@ -131,11 +133,11 @@ def test_overwriting_the_graders_files_is_refused_and_changes_nothing(tmp_path):
 # --- 15. hostile code combined with a correct solution ------------------------------------------
 
 def test_correct_solution_plus_grader_patching_earns_what_its_aws_state_deserves(tmp_path):
-    cheat = ("try:\n    import mlalab.checking\n    mlalab.checking.require = lambda *a, **k: None\nexcept Exception:\n"
+    cheat = ("try:\n    import checks\n    checks.require = lambda *a, **k: None\nexcept Exception:\n"
              "    pass\n")
     result = grade_lab(tmp_path, cheat + solution_source())
     assert result.score == result.max_score == 16  # the role really is right: every point is deserved
-    assert_refused(result, "import the grader (checks)")
+    assert_refused(result, "import the grader (mlalab)")
 
 
 def test_exiting_in_the_last_function_earns_exactly_the_checks_whose_functions_ran(tmp_path):
@@ -156,11 +158,7 @@ def test_writes_outside_the_sandbox_are_refused_in_the_process_only_fallback(tmp
     """Without namespaces nothing in the kernel stops a write the grader's user may make: the audit
     hook refuses it, also through a symlink, a rename, a hard link or a folder's descriptor.
     (Decoys stand in for the grader's files: a failure here must not break the project.)"""
-    from mlalab.sandbox import runner
-    from mlalab.sandbox.runner import namespaces_available
-
-    namespaces_available.cache_clear()
-    monkeypatch.setattr(runner, "namespaces_available", lambda: False)
+    process_only(monkeypatch)
     decoys = tmp_path / "grader"
     decoys.mkdir()
     checks = decoys / "cloudwatch.py"

@@ -11,9 +11,8 @@ import sys
 
 import pytest
 
-from mlalab.sandbox import runner
-from mlalab.sandbox.runner import Call, namespaces_available, run_learner
-from tests.adversarial import PROJECT_ROOT
+from mlalab.sandbox import Call, jail_command, namespaces_available, run_learner
+from tests.adversarial import PROJECT_ROOT, process_only
 
 LINUX_ONLY = pytest.mark.skipif(sys.platform != "linux", reason="the namespace sandbox exists on Linux only")
 
@@ -50,8 +49,7 @@ def test_this_machine_grades_in_linux_namespaces(tmp_path):
 
 
 def test_process_only_fallback_is_reported(tmp_path, monkeypatch):
-    namespaces_available.cache_clear()
-    monkeypatch.setattr(runner, "namespaces_available", lambda: False)
+    process_only(monkeypatch)
     run, seen = run_probe(tmp_path)
     assert run.isolation == "process"
     assert seen["home"]
@@ -89,7 +87,7 @@ def test_the_kernel_layer_holds_without_the_audit_hook(tmp_path):
     with words, the namespaces make impossible anyway: that is the boundary."""
     import botocore
 
-    from tests.adversarial import marker, processes_with
+    from tests.adversarial import marker, survivors
 
     if not namespaces_available():
         pytest.skip("user namespaces are not available on this machine")
@@ -100,7 +98,7 @@ def test_the_kernel_layer_holds_without_the_audit_hook(tmp_path):
     tag = marker()
     base = tmp_path / "jail"
     base.mkdir()
-    home, root = runner._layout(base)
+    home, root = jail_command.layout(base)
     checks = PROJECT_ROOT / "checks" / "cloudwatch.py"
     before = checks.read_bytes()
     script = KERNEL_PROBE
@@ -109,15 +107,16 @@ def test_the_kernel_layer_holds_without_the_audit_hook(tmp_path):
                         ("SOLUTION", repr(str(PROJECT_ROOT / "labs" / "02_least_privilege_role" / "solution.py")))):
         script = script.replace(name, str(value))
     (home / "probe.py").write_text(script)
-    done = subprocess.run(runner._jail_argv(home, root, [sys.executable, "-I", "-S", str(home / "probe.py")]),
-                          cwd=home, env=runner.child_environment(home), capture_output=True, text=True, timeout=30)
+    argv = jail_command.jail_argv(home, root, [sys.executable, "-I", "-S", str(home / "probe.py")])
+    done = subprocess.run(argv, cwd=home, env=jail_command.child_environment(home), capture_output=True, text=True,
+                          timeout=30)
     results = json.loads(done.stdout.strip().splitlines()[-1])
     with pytest.raises(TimeoutError):
         listener.accept()
     listener.close()
     assert checks.read_bytes() == before
     assert results.pop("orphan")[0] == "DONE"  # it started: the PID namespace must have ended it
-    assert processes_with(tag) == []
+    assert survivors(tag) == []
     assert {label: outcome for label, (outcome, _) in results.items()} == dict.fromkeys(results, "FAILED"), results
     assert "Read-only file system" in results["write venv"][1]
     assert "No such file or directory" in results["write checks"][1] + results["read solution"][1]

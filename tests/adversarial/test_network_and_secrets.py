@@ -7,9 +7,7 @@ import threading
 
 import pytest
 
-from mlalab.sandbox import runner
-from mlalab.sandbox.runner import namespaces_available
-from tests.adversarial import HEADER, SIGNATURE, TRY, assert_refused, grade_lab, solution_source
+from tests.adversarial import HEADER, SIGNATURE, TRY, assert_refused, grade_lab, process_only, solution_source
 
 MOTO_API = ["/moto-api/reset", "/moto-api/data.json", "/moto-api/seed?a=42", "/moto-api/reset-auth",
             "//moto-api/reset", "/%6Doto-api/reset", "/moto-api/state-manager/set-transition",
@@ -135,8 +133,7 @@ def test_only_the_labs_endpoint_can_be_reached(tmp_path, listeners):
 
 
 def test_only_the_labs_endpoint_can_be_reached_in_the_process_only_fallback(tmp_path, listeners, monkeypatch):
-    namespaces_available.cache_clear()
-    monkeypatch.setattr(runner, "namespaces_available", lambda: False)
+    process_only(monkeypatch)
     assert_no_connection(grade_lab(tmp_path, network_source(listeners, dns=False)), listeners, dns=False)
 
 
@@ -160,8 +157,7 @@ def test_the_graders_secrets_never_reach_learner_code(tmp_path, monkeypatch, iso
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
     if isolation == "process":
-        namespaces_available.cache_clear()
-        monkeypatch.setattr(runner, "namespaces_available", lambda: False)
+        process_only(monkeypatch)
     result = grade_lab(tmp_path, SNOOP)
     assert result.score == 0
     assert "AWS_SECRET_ACCESS_KEY': 'testing'" in result.output  # the learner's own, fake credentials

@@ -8,9 +8,7 @@ import time
 
 import pytest
 
-from mlalab.sandbox import runner
-from mlalab.sandbox.runner import namespaces_available
-from tests.adversarial import HEADER, SIGNATURE, TRY, assert_refused, grade_lab, marker, processes_with
+from tests.adversarial import HEADER, SIGNATURE, TRY, assert_refused, grade_lab, marker, process_only, survivors
 
 ROLE_ARN = "    return f'arn:aws:iam::123456789012:role/{role_name}'\n"
 
@@ -51,7 +49,10 @@ def test_an_endless_loop_is_stopped_at_the_time_limit(tmp_path):
         "            pass\n")
     started = time.monotonic()
     result = grade_lab(tmp_path, source, timeout=5)
-    assert time.monotonic() - started < 15
+    # The message below is written only when the 5 s limit expired; that grading returned at all
+    # shows the loop was killed (it ignores SIGTERM and never ends). The bound only catches a kill
+    # that hangs, with room for a busy machine: 5 s limit + 5 s kill grace + start-up.
+    assert time.monotonic() - started < 60
     assert result.score == 0
     assert result.problems == [
         "your code did not finish within 5 s while running create_training_role and was stopped: look for a loop "
@@ -115,7 +116,7 @@ spawn_everything()
 
 def assert_nothing_survived(result, tag: str) -> None:
     assert result.score == 0
-    assert processes_with(tag) == []
+    assert survivors(tag) == []
     assert_refused(result, "fork a child process", "spawn a process", "start a subprocess",
                    "run a shell command", "start a subprocess (fork_exec)",
                    "import _posixsubprocess (it starts processes without the sandbox's checks)")
@@ -124,15 +125,15 @@ def assert_nothing_survived(result, tag: str) -> None:
 
 def test_processes_started_by_learner_code_do_not_survive_grading(tmp_path):
     tag = marker()
-    started = time.monotonic()
     result = grade_lab(tmp_path, spawning_source(tag))
-    assert time.monotonic() - started < 15  # neither the thread nor any child kept the run alive
+    # Neither the non-daemon thread nor any child kept the run alive: had they, the run would have
+    # waited out the time limit and the report would say so.
+    assert not any("did not finish within" in problem for problem in result.problems), result.problems
     assert_nothing_survived(result, tag)
 
 
 def test_processes_do_not_survive_in_the_process_only_fallback_either(tmp_path, monkeypatch):
-    namespaces_available.cache_clear()
-    monkeypatch.setattr(runner, "namespaces_available", lambda: False)
+    process_only(monkeypatch)
     tag = marker()
     result = grade_lab(tmp_path, spawning_source(tag))
     assert_nothing_survived(result, tag)
@@ -144,10 +145,9 @@ def test_processes_do_not_survive_in_the_process_only_fallback_either(tmp_path, 
 def test_files_left_by_learner_code_never_break_grading_nor_stay_on_disk(tmp_path, monkeypatch, isolation):
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the runner makes its sandbox folders
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where LearnerProcess makes its sandbox folders
     if isolation == "process":
-        namespaces_available.cache_clear()
-        monkeypatch.setattr(runner, "namespaces_available", lambda: False)
+        process_only(monkeypatch)
     fill = ("    for i in range(40):\n        open(f'blob{i}', 'wb').write(b'x' * (8 << 20))\n"
             if isolation == "linux-namespaces" else "")
     source = HEADER + SIGNATURE + (

@@ -260,7 +260,7 @@ def test_no_forged_event_can_crash_the_grader_or_put_control_characters_in_the_r
     import random
 
     from mlalab import feedback
-    from mlalab.sandbox.runner import LearnerRun, screen_events
+    from mlalab.sandbox import LearnerRun, screen_events
 
     rng = random.Random(20260101)
     values = [None, 0, -1, 10**30, 1.5, True, "", "create_training_role", "x\x1b[2J\r\n::set-output::y", [],

@@ -1,4 +1,4 @@
-"""Conformance suite for mlalab.engines.cloudwatch.evaluator: each test encodes one documented
+"""Conformance suite for mlalab.engines.cloudwatch: each test encodes one documented
 CloudWatch rule, and its docstring names the page (title + URL) the rule comes from."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from mlalab.engines.cloudwatch.evaluator import (
+from mlalab.engines.cloudwatch import (
     AlarmState,
     MetricStore,
     Sample,

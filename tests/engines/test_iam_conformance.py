@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from mlalab.engines.iam.evaluator import Policy, PolicyError, Request, evaluate, parse_policy
+from mlalab.engines.iam import Policy, PolicyError, Request, evaluate, parse_policy
 from mlalab.engines.iam.findings import breadth_findings
 
 ACCOUNT = "123456789012"

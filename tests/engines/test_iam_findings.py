@@ -5,7 +5,7 @@ reason for a service principal (which belongs to no account)."""
 import pytest
 
 from checks.iam import Expect, RolePolicies, request_context, trusts_only_service
-from mlalab.engines.iam.evaluator import Request, evaluate, parse_policy
+from mlalab.engines.iam import PolicyError, Request, evaluate, parse_policy
 from mlalab.engines.iam.findings import FINDING_CODES, breadth_findings
 
 ACCOUNT = "123456789012"
@@ -126,11 +126,14 @@ def test_trust_policies_that_trust_more_fail_naming_the_statement(extra, words):
     assert "anyone who can assume an execution role gets all of its data access" in verdict.message
 
 
-def test_not_principal_in_an_allow_fails():
+def test_not_principal_in_an_allow_is_an_invalid_trust_policy():
+    """AWS JSON policy elements: NotPrincipal: "NotPrincipal must be used with "Effect":"Deny". Using it
+    with "Effect":"Allow" is not supported", and it cannot appear in a role trust policy: IAM refuses
+    the document, so the lab reports the policy as unreadable instead of grading it."""
     statement = {"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::999999999999:root"},
                  "Action": "sts:AssumeRole"}
-    verdict = trusts_only_service(trust(SERVICE_ONLY, statement), SAGEMAKER, context=JOB_CONTEXT)
-    assert not verdict.passed and "uses NotPrincipal with Allow" in verdict.message
+    with pytest.raises(PolicyError, match='Statement\\[1\\]: uses NotPrincipal with "Effect": "Allow"'):
+        trust(SERVICE_ONLY, statement)
 
 
 def test_confused_deputy_condition_needs_the_job_context():

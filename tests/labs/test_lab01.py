@@ -41,15 +41,25 @@ def test_millisecond_threshold_is_explained(tmp_path, lab01):
     assert "quiet-day" in failing(result)
 
 
-def test_alarm_the_evaluator_cannot_replay_fails_with_a_reason(tmp_path, lab01):
-    """RATE() is valid metric math, but not one the evaluator replays: a failure, never a grader error."""
-    source = apply(lab01.solution_path.read_text(), [('"100 * errors / invocations"', '"100 * RATE(errors)"')])
+def test_alarm_cloudwatch_rejects_fails_with_its_message(tmp_path, lab01):
+    """A SEARCH expression: "You can't create an alarm based on a SEARCH expression" (Using metric math,
+    functions table); the replay checks fail with the message PutMetricAlarm gives, never a grader error."""
+    source = apply(lab01.solution_path.read_text(), [
+        ('"100 * errors / invocations"', '"100 * errors / invocations + 0 * SUM(SEARCH(\'x\', \'Sum\', 60))"')])
     result = grade_source(tmp_path, lab01, source)
     assert all(c.status != "error" for c in result.checks)
     quiet = next(c for c in result.checks if c.id == "quiet-day")
     assert quiet.status == "fail"
-    assert quiet.message.startswith("your alarms could not be replayed through CloudWatch's evaluation rules: "
-                                    "Metric math function RATE is not supported by the alarm evaluator")
+    assert quiet.message == ("your alarms could not be replayed through CloudWatch's evaluation rules: "
+                             "SEARCH is not supported on Metric Alarms.")
+
+
+def test_valid_metric_math_is_replayed_not_refused(tmp_path, lab01):
+    """Using metric math, functions table: IF, FILL, RATE, comparisons ... are valid in alarms. A rate
+    written with IF and FILL is replayed and earns full marks."""
+    result = lab01_result(tmp_path, lab01, [
+        ('"100 * errors / invocations"', '"IF(FILL(invocations, 0) > 0, 100 * FILL(errors, 0) / invocations, 0)"')])
+    assert failing(result) == set(), [c.message for c in result.checks if c.status != "pass"]
 
 
 def lab01_result(tmp_path, lab01, edits):
@@ -92,6 +102,10 @@ def test_unit_does_not_convert(tmp_path, lab01):
     assert "latency-metric" in failing(result)
     assert "has Unit='Milliseconds', but ModelLatency is published in Microseconds. Unit does not convert" in \
         message(result, "latency-metric")
+    # The replay agrees: the alarm sees no datapoint, so the incident never reaches the critical alarm.
+    assert "incident-pages" in failing(result)
+    assert "No datapoint has Unit Milliseconds: ModelLatency is published in Microseconds" in \
+        message(result, "incident-pages")
 
 
 def test_percentile_in_statistic_is_explained(tmp_path, lab01):
@@ -120,4 +134,60 @@ def test_or_rule_message_says_and(tmp_path, lab01):
     result = lab01_result(tmp_path, lab01, MUTATIONS["slow-only-no-page"])
     text = message(result, "slow-only-no-page")
     assert "was ALARM" in text and "was OK" in text
-    assert "A rule with OR fires on either symptom alone; page only when both hold: AND" in text
+    assert "so it pages on one symptom alone; page only when both hold: AND" in text
+
+
+def test_or_rule_is_judged_on_meaning_not_spelling(tmp_path, lab01):
+    """NOT (OK(a) AND OK(b)) is an OR in disguise: the truth table, not the word OR, names the mistake."""
+    result = lab01_result(tmp_path, lab01, [(
+        'AlarmRule=f\'ALARM("{critical_alarm_name}") AND ALARM("{error_rate_alarm_name}")\'',
+        'AlarmRule=f\'NOT (OK("{critical_alarm_name}") AND OK("{error_rate_alarm_name}"))\'')])
+    assert "its rule is true when only" in message(result, "slow-only-no-page")
+
+
+def test_inverted_ratio_is_named(tmp_path, lab01):
+    """invocations / errors passes a spelling check (both ids used) but computes the wrong thing: the
+    configuration check and the replays say so in words."""
+    result = lab01_result(tmp_path, lab01, [('"100 * errors / invocations"', '"invocations / errors"')])
+    assert "the ratio is inverted: 'invocations / errors' computes Invocations / Invocation5XXErrors" in \
+        message(result, "error-rate-math")
+    assert "Why: the ratio is inverted" in message(result, "quiet-day")
+
+
+def test_fraction_threshold_on_a_percentage_is_explained(tmp_path, lab01):
+    result = lab01_result(tmp_path, lab01, [("        Threshold=5,\n", "        Threshold=0.05,\n")])
+    assert {"quiet-day", "error-rate-threshold"} <= failing(result)
+    assert "fires above an error rate of 0.05%, not 5%" in message(result, "error-rate-threshold")
+
+
+def test_latency_alarm_converting_units_in_an_expression_is_correct(tmp_path, lab01):
+    """m1 / 1000 turns ModelLatency microseconds into milliseconds; with Threshold 300 (ms) it is the same
+    alarm as Threshold 300000 on the metric: full marks. With Threshold 300000 it would fire at 300 s."""
+    convert = [
+        ('            Namespace=NAMESPACE,\n            MetricName="ModelLatency",\n'
+         '            Dimensions=[{"Name": "EndpointName", "Value": endpoint_name},\n'
+         '                        {"Name": "VariantName", "Value": variant_name}],\n'
+         '            ExtendedStatistic="p99",\n            Period=60,\n',
+         '            Metrics=[{"Id": "m1", "ReturnData": False, "MetricStat": {"Metric": {\n'
+         '                "Namespace": NAMESPACE, "MetricName": "ModelLatency", "Dimensions": [\n'
+         '                    {"Name": "EndpointName", "Value": endpoint_name},\n'
+         '                    {"Name": "VariantName", "Value": variant_name}]}, "Period": 60, "Stat": "p99"}},\n'
+         '                {"Id": "ms", "Expression": "m1 / 1000", "ReturnData": True}],\n'),
+    ]
+    result = lab01_result(tmp_path, lab01, [*convert, ("Threshold=threshold_ms * 1000,", "Threshold=threshold_ms,")])
+    assert failing(result) == set(), [c.message for c in result.checks if c.status != "pass"]
+    wrong = lab01_result(tmp_path, lab01, convert)
+    assert "it fires when ModelLatency is above about 3e+08" in message(wrong, "latency-thresholds")
+
+
+def test_each_missing_data_mode_is_explained_on_its_own(tmp_path, lab01):
+    """Configuring how CloudWatch alarms treat missing data: what each mode does on a silent night."""
+    from checks import cloudwatch as cw
+
+    texts = {mode: cw.treats_missing_data({"AlarmName": "a", "TreatMissingData": mode}, "notBreaching", "").message
+             for mode in ("missing", "ignore", "breaching")}
+    assert "goes to INSUFFICIENT_DATA every night" in texts["missing"]
+    assert "stays in ALARM" in texts["ignore"]
+    assert "goes to ALARM a few minutes after traffic stops" in texts["breaching"]
+    assert len(set(texts.values())) == 3
+    assert cw.treats_missing_data({"AlarmName": "a"}, "notBreaching", "").message == texts["missing"]

@@ -206,3 +206,58 @@ def test_trust_condition_for_another_account_fails_without_leaking_none(tmp_path
     assert "does not let sagemaker.amazonaws.com call sts:AssumeRole with {'aws:SourceAccount': " in message
     assert "training-job/" in message and "None" not in message
     assert "no Allow statement names it with a Condition that holds" in message
+
+
+# --- over-grants the old request matrix missed (issue 7 §2): judged on everything the policy grants ---------
+
+READ = '"Action": "s3:GetObject",'
+WRITE = '"Action": "s3:PutObject",'
+LOGS = '"Action": ["logs:CreateLogStream", "logs:PutLogEvents"],'
+KMS = '"Action": ["kms:Decrypt", "kms:GenerateDataKey"],'
+TRAINING_OBJECTS = '"Resource": f"arn:aws:s3:::{training_bucket}/{training_prefix}*"},'
+
+# (edits, {check that must fail: words its message must contain})
+OVER_GRANTS = {
+    # s3:GetObject* also grants GetObjectAcl, GetObjectTagging, GetObjectAttributes...
+    "get-object-star": ([(READ, '"Action": "s3:GetObject*",')], {
+        "training-data-scoped": ["s3:GetObjectAcl", "Read"],
+        "no-broad-statements": ["allows actions by wildcard (s3:GetObject*)"]}),
+    # Listed explicitly (no wildcard): only the grants analysis sees them.
+    "get-object-acl-listed": ([(READ, '"Action": ["s3:GetObject", "s3:GetObjectAcl", "s3:GetObjectTagging"],')], {
+        "training-data-scoped": ["also grants s3:GetObjectAcl", "s3:GetObjectTagging",
+                                 "Statement[0] (Sid 'ReadTrainingData')"]}),
+    "s3-star-on-artifacts": ([(WRITE, '"Action": "s3:*",')], {
+        "write-artifacts": ["s3:PutObjectAcl", "Permissions management"],
+        "no-broad-statements": ["allows every action of a service (s3:*)"]}),
+    "put-object-tagging-listed": ([(WRITE, '"Action": ["s3:PutObject", "s3:PutObjectTagging"],')], {
+        "write-artifacts": ["also grants s3:PutObjectTagging (Tagging)"]}),
+    "logs-star-on-group": ([(LOGS, '"Action": "logs:*",')], {
+        "training-logs": ["logs:", "Statement[4] (Sid 'WriteTrainingLogs')"],
+        "no-broad-statements": ["allows every action of a service (logs:*)"]}),
+    "logs-get-events-listed": ([(LOGS, '"Action": ["logs:CreateLogStream", "logs:PutLogEvents", '
+                                       '"logs:GetLogEvents"],')], {
+        "training-logs": ["also grants logs:GetLogEvents (Read)"]}),
+    "kms-star-on-key": ([(KMS, '"Action": "kms:*",')], {
+        "kms-key": ["kms:", "Permissions management"],
+        "no-broad-statements": ["allows every action of a service (kms:*)"]}),
+    "kms-create-grant-listed": ([(KMS, '"Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant"],')], {
+        "kms-key": ["also grants kms:CreateGrant (Permissions management)"]}),
+    # A prefix without its delimiter reaches sibling prefixes: datasets/churn/v3 also matches v30/ and v3-old/.
+    "prefix-without-delimiter": ([(TRAINING_OBJECTS,
+                                   '"Resource": f"arn:aws:s3:::{training_bucket}/{training_prefix[:-1]}*"},')], {
+        "training-data-scoped": ["0/part-00001.csv", "sibling prefix", "end the prefix with '/'"]}),
+    "other-service-listed": ([(LOGS, '"Action": ["logs:CreateLogStream", "logs:PutLogEvents", '
+                                     '"sagemaker:DescribeTrainingJob"],')], {
+        "no-other-services": ["also grants sagemaker:DescribeTrainingJob"]}),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(OVER_GRANTS))
+def test_over_grant_fails_its_checks(tmp_path, lab02, variant):
+    edits, expected = OVER_GRANTS[variant]
+    result = grade_source(tmp_path, lab02, apply(lab02.solution_path.read_text(), edits))
+    assert failing(result) == set(expected), [c.message for c in result.checks if c.status != "pass"]
+    for check_id, words in expected.items():
+        message = next(c.message for c in result.checks if c.id == check_id)
+        for word in words:
+            assert word in message, message

@@ -1,0 +1,73 @@
+"""The whole batch: find the submissions, grade them ``jobs`` at a time, write the outputs."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlalab.batch import worker
+from mlalab.batch.reports import summary_line, write_reports
+from mlalab.batch.submissions import BatchInputError, Submission, discover, not_submitted, warn_on_stderr
+from mlalab.results import SubmissionResult
+
+
+@dataclass
+class BatchOutcome:
+    results: list[SubmissionResult]
+    wall_time: float
+    grader_errors: int
+
+
+def print_line(line: str) -> None:
+    print(line, flush=True)  # one line per submission as it finishes, also when piped to a CI log
+
+
+def run(paths: list[Path], out: Path, options: worker.Options, *, key: bytes | None = None,
+        log: Callable[[str], None] = print_line, warn: Callable[[str], None] = warn_on_stderr) -> BatchOutcome:
+    """Grade every submission under ``paths`` and write grades.csv, report.html and results/ to ``out``."""
+    if out.exists() and not out.is_dir():
+        raise BatchInputError(f"--out {out} is a file, not a folder")
+    submissions = discover(paths, warn)
+    if not submissions:
+        raise BatchInputError(f"no submissions found in {', '.join(str(p) for p in paths)}")
+    # Read before grading: a lab the learner never submitted is "missing" in the class report, not
+    # failed, even when the submission's grader process dies.
+    missing = {s.name: not_submitted(s, options.labs) for s in submissions}
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BatchInputError(f"cannot create --out {out}: {exc.strerror or exc}") from exc
+    batch_key = secrets.token_hex(32)
+    cancelled = threading.Event()
+    started = time.monotonic()
+    done: dict[str, SubmissionResult] = {}
+    log(f"Grading {len(submissions)} submission{'s' if len(submissions) != 1 else ''} with {options.jobs} "
+        f"job{'s' if options.jobs != 1 else ''} (seed {options.seed}, {options.timeout:g} s per lab, "
+        f"{options.cap:g} s per submission)")
+
+    def task(submission: Submission) -> tuple[SubmissionResult, float]:
+        begun = time.monotonic()
+        result = worker.grade_one(submission, options, batch_key, cancelled)
+        return result, time.monotonic() - begun
+
+    pool = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="mlalab-grade")
+    try:
+        futures = {pool.submit(task, s): s for s in submissions}
+        for count, future in enumerate(as_completed(futures), start=1):
+            result, seconds = future.result()
+            done[futures[future].name] = result
+            log(f"[{count}/{len(submissions)}] {summary_line(result, seconds)}")
+    except BaseException:
+        cancelled.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    results = [done[s.name] for s in submissions]
+    wall = time.monotonic() - started
+    write_reports(results, out, missing, wall, key, log)
+    return BatchOutcome(results, wall, sum(r.error is not None for r in results))
