@@ -318,6 +318,12 @@ def cmd_iam_simulate(args: argparse.Namespace) -> int:
     return iam_simulate.run(args)
 
 
+def cmd_iam_grants(args: argparse.Namespace) -> int:
+    from mlalab import iam_grants
+
+    return iam_grants.run(args)
+
+
 # --- maintainer tools (mlalab dev ...) -----------------------------------------------------------
 
 
@@ -472,6 +478,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     iam_simulate.add_arguments(s)
     s.set_defaults(func=cmd_iam_simulate)
+
+    g = sub.add_parser("iam-grants", help="what a policy grants, by service, access level and resource")
+    from mlalab import iam_grants
+
+    iam_grants.add_arguments(g)
+    g.set_defaults(func=cmd_iam_grants)
 
     add_dev_commands(sub)
     for command in sub.choices.values():  # every command, whoever added it

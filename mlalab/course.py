@@ -10,7 +10,8 @@ PACKAGES = ("mlalab", "checks", "fixtures")
 DIRECTORIES = (*PACKAGES, "labs")
 # Files at the top of the course.
 FILES = ("pyproject.toml", "Makefile", "README.md", "LICENSE", "LICENSE.md", "NOTICE", ".gitignore")
-# A lab's files that only the full edition has: the reference and its wrong solutions quote the answer.
-LAB_PRIVATE_FILES = ("solution.py", "mutations.py")
+# A lab's files that only the full edition has: the reference, its wrong solutions and its generated
+# rewrites all quote the answer.
+LAB_PRIVATE_FILES = ("solution.py", "mutations.py", "rewrites.py")
 # Packages whose import by learner code is refused (the grader's own code and test machinery).
 GRADER_ONLY_IMPORTS = (*PACKAGES, "pytest", "_pytest", "moto")

@@ -205,7 +205,7 @@ def learner(options: GradingOptions, lab: Lab, lab_server: LabServer, lab_outcom
         blocked: list[str] = []
     else:
         module_file = folder / lab.workspace_file
-        blocked = [str(p.solution_path) for p in load_labs()]
+        blocked = sorted({str(p.solution_path) for p in load_labs()} | {str(lab.solution_path)})
     process = LearnerProcess(module_file, lab.module_name, lab_server.port,
                              memory_mb=options.memory_mb, blocked_paths=blocked)
 

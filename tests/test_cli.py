@@ -86,7 +86,7 @@ def test_the_catalogue_for_an_unknown_lab_shows_progress_like_list(capsys, ws):
     (["--workspace", "a", "check", "1"], "a", False),  # not reset by the command's own parser
     (["check", "1", "--workspace", "b", "--no-color", "--seed", "3"], "b", True),
     (["--no-color", "grade", "sub", "--workspace", "c"], "c", True),
-    (["iam-simulate", "--no-colour", "--workspace", "d"], "d", True),
+    (["iam-simulate", "--action", "s3:GetObject", "--no-colour", "--workspace", "d"], "d", True),
     (["dev", "--workspace", "e", "check"], "e", False),
 ])
 def test_global_options_work_before_and_after_the_command(argv, workspace, no_color):

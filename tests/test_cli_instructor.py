@@ -73,7 +73,7 @@ def test_grade_reference_refuses_in_the_learner_edition(tmp_path, monkeypatch, c
     monkeypatch.setattr(cli, "load_labs", lambda: (find_lab(2), lab))
     assert run(capsys, "grade", "--reference") == (
         2, "", "mlalab grade: this edition has no reference solutions\n")
-    monkeypatch.setattr(cli, "resolve_lab", lambda token: lab)
+    monkeypatch.setattr(cli, "resolve_lab", lambda token, workspace=None: lab)
     code, out, err = run(capsys, "grade", "--reference", "--lab", "1", "--format", "json")
     assert (code, out, err) == (2, "", "mlalab grade: this edition has no reference solutions\n")
 

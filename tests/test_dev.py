@@ -16,7 +16,7 @@ from mlalab import cli
 from mlalab.catalog import LABS_DIR, PROJECT_ROOT, find_lab, lab_for_test_module, load_lab, read_labs, skill_row
 from mlalab.dev import check, curriculum, new_lab, readme
 from mlalab.grading import grade
-from tests.conftest import apply, failing, grade_source
+from tests.conftest import apply, failing, grade_sources
 
 SLUG = "cost_tags"
 
@@ -117,11 +117,11 @@ def test_a_scaffolded_lab_keeps_the_lab_contract(project, tmp_path):
     assert lab_for_test_module(lab.test_module) == lab  # outside the project's labs/: read from its folder
     reference = grade(None, [lab], seed=7).labs[0]
     assert (reference.score, reference.max_score, failing(reference)) == (2, 2, set())
-    starter = grade_source(tmp_path, lab, lab.starter_text())
+    mutations = runpy.run_path(str(lab.path / "mutations.py"))["MUTATIONS"]
+    starter, wrong = grade_sources(tmp_path, lab, [
+        lab.starter_text(), apply(lab.solution_path.read_text(), mutations["project-tag"])])
     assert (starter.score, failing(starter)) == (0, {"project-tag"})
     assert starter.problems == ["tag_for_cost_allocation is not written yet (it raises NotImplementedError)"]
-    mutations = runpy.run_path(str(lab.path / "mutations.py"))["MUTATIONS"]
-    wrong = grade_source(tmp_path, lab, apply(lab.solution_path.read_text(), mutations["project-tag"]))
     assert failing(wrong) == {"project-tag"}
     assert "has project=" in wrong.checks[0].message and "case-sensitive" in wrong.checks[0].message
 

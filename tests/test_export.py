@@ -51,7 +51,7 @@ def solution_lines() -> set[str]:
 
 def assert_learner_edition(root: Path) -> None:
     files = text_files(root)
-    assert not [name for name in files if Path(name).name in ("solution.py", "mutations.py")]
+    assert not [name for name in files if Path(name).name in ("solution.py", "mutations.py", "rewrites.py")]
     for name in LEFT_OUT:
         assert not (root / name).exists(), f"{name} must not be in the learner edition"
     assert not [name for name, text in files.items()
@@ -125,6 +125,7 @@ def project_copy_with_a_hidden_check(root: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not shutil.which("make") or not shutil.which("python3.11"),
                     reason="needs make and python3.11 on PATH, as the learner edition's Makefile does")
 def test_the_learner_edition_installs_and_runs_make_lab_1(tmp_path):

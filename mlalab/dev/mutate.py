@@ -415,8 +415,13 @@ class _MutantFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         exec(self.code, module.__dict__)  # noqa: S102 - the point of the tool
 
 
-def _under(path: str | None, root: str) -> bool:
-    return bool(path) and os.path.realpath(path).startswith(root + os.sep)  # type: ignore[arg-type]
+def _project_file(path: str | None, root: str) -> bool:
+    """A file of the project itself, not of the interpreter or of a virtualenv kept inside it."""
+    if not path:
+        return False
+    real = os.path.realpath(path)
+    installed = real.startswith(os.path.realpath(sys.prefix) + os.sep) or "site-packages" in real.split(os.sep)
+    return real.startswith(root + os.sep) and not installed
 
 
 def _child(job: dict[str, Any], code: Any, modules_out: str | None) -> None:
@@ -429,7 +434,7 @@ def _child(job: dict[str, Any], code: Any, modules_out: str | None) -> None:
     try:
         root = os.path.realpath(job["root"])
         for name, module in list(sys.modules.items()):
-            if _under(getattr(module, "__file__", None), root):
+            if _project_file(getattr(module, "__file__", None), root):
                 del sys.modules[name]
         sys.dont_write_bytecode = True  # never leave a mutant's bytecode in __pycache__
         sys.path.insert(0, root)
@@ -540,7 +545,7 @@ def _warm_modules(files: dict[str, str | None], root: Path) -> list[str]:
     """Modules of the clean run worth preloading: everything outside the project (stdlib, pytest,
     third-party), which never imports project code and so can never hold an unmutated engine."""
     real_root = os.path.realpath(root)
-    return sorted(n for n, f in files.items() if not n.startswith("__") and not _under(f, real_root))
+    return sorted(n for n, f in files.items() if not n.startswith("__") and not _project_file(f, real_root))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -639,7 +644,12 @@ def run_engine(
         workers.put(worker)
     try:
         # The warm clean run sets the timeout: mutants run in the same warm conditions.
-        report.clean_run_seconds = started_workers[0].request({**base, "timeout": 600})["seconds"]
+        warm_clean = started_workers[0].request({**base, "timeout": 600})
+        if warm_clean["status"] != "survived":
+            report.error = f"the clean run fails in a warm worker (a fault of this tool): {warm_clean}"
+            report.passed, report.score = False, 0.0
+            return report
+        report.clean_run_seconds = warm_clean["seconds"]
         report.timeout_seconds = round(max(timeout_factor * report.clean_run_seconds, 2.0), 2)
 
         def run(mutant: Mutant) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from mlalab.catalog import read_labs
+from mlalab.catalog import BEGIN, END, read_labs
 from mlalab.dev import readme
 
 SLUG = re.compile(r"[a-z][a-z0-9_]{1,38}[a-z0-9]")
@@ -96,10 +96,10 @@ import boto3
 
 def tag_for_cost_allocation(bucket_name, project):
     """Tag the bucket with Project=project, the cost-allocation tag finance groups costs by."""
-    # BEGIN SOLUTION
+    {begin}
     s3 = boto3.client("s3")
     s3.put_bucket_tagging(Bucket=bucket_name, Tagging={{"TagSet": [{{"Key": "Project", "Value": project}}]}})
-    # END SOLUTION
+    {end}
 '''
 
 TEST_LAB = '''\
@@ -187,7 +187,8 @@ def scaffold(root: Path, slug: str, title: str | None = None, task: str = "4.2")
     folder = labs_dir / f"{number:02d}_{slug}"
     title = (title or slug.replace("_", " ").capitalize()).strip()
     skills = [TAGGING_SKILL] + ([SKILLS[task]] if task != "4.2" else [SKILLS["4.2"]])
-    values = dict(id=number, number=f"{number:02d}", title=title, task=task,
+    # The markers are filled in, so that no file of the harness looks like a reference solution.
+    values = dict(begin=BEGIN, end=END, id=number, number=f"{number:02d}", title=title, task=task,
                   summary="scaffold: a Project cost-allocation tag on a bucket (say here what the lab trains)",
                   skills="\n".join(f'  - "{skill}"' for skill in skills))
     folder.mkdir()
