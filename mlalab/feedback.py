@@ -33,7 +33,15 @@ AWS_ERROR_HINTS = {
     "AccessDenied": "the caller is not allowed to do this; read which action and resource were denied",
     "AccessDeniedException": "the caller is not allowed to do this; read which action and resource were "
                              "denied",
-    "LimitExceeded": "a service quota was hit",
+    "LimitExceeded": "a service quota was hit (IAM policy sizes, white space not counted: a role's inline "
+                     "policies 10,240 characters together, a managed policy 6,144, a trust policy 2,048)",
+    "InvalidParameterException": "a parameter value is invalid; the message names it (e.g. retentionInDays "
+                                 "takes only the listed numbers of days)",
+    "InvalidBucketName": "bucket names are 3-63 characters of lowercase letters, digits, dots and hyphens, "
+                         "starting and ending with a letter or digit",
+    "MalformedPolicy": "the bucket policy is invalid: it must be JSON, name a Principal in every statement and "
+                       "only resources of this bucket",
+    "MalformedPolicyDocumentException": "the key policy is not a valid JSON policy document",
 }
 
 

@@ -102,7 +102,8 @@ def test_learner_output_is_captured_and_capped(tmp_path, lab02):
 def test_aws_managed_policy_gets_a_specific_hint(tmp_path, lab02):
     body = ("    iam = boto3.client('iam')\n"
             "    iam.create_role(RoleName=role_name, AssumeRolePolicyDocument='{\"Version\": \"2012-10-17\", "
-            "\"Statement\": []}')\n"
+            "\"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"sagemaker.amazonaws.com\"}, "
+            "\"Action\": \"sts:AssumeRole\"}]}')\n"
             "    iam.attach_role_policy(RoleName=role_name,\n"
             "                           PolicyArn='arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess')\n")
     result = grade_source(tmp_path, lab02, HEADER + SIGNATURE + body)

@@ -53,9 +53,14 @@ _MODEL_ERROR_CODE = {"logs": "InvalidParameterException"}
 
 
 @cache
+def _session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+@cache
 def service_model(service: str):
     """botocore's model of a service (cached: loading one takes milliseconds)."""
-    return botocore.session.get_session().get_service_model(service)
+    return _session().get_service_model(service)
 
 
 @cache

@@ -4,7 +4,9 @@ parameters, which botocore's model cannot express.
 Pages (API reference, version 2010-08-01):
 * PutMetricAlarm: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
 * MetricDataQuery: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDataQuery.html
-* PutCompositeAlarm: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html
+* PutCompositeAlarm: its AlarmRule length (10240) and names are model constraints; the AlarmRule
+  grammar and the ActionsSuppressor* rules are decided by the composite-alarm extension itself
+  (``fixtures/moto_ext/cloudwatch``, engine ``mlalab.engines.cloudwatch``), so one rule has one answer.
 * PutMetricData / MetricDatum: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html
 
 Wording: messages recorded from AWS (in LocalStack's snapshot-verified provider, or quoted from AWS
@@ -29,8 +31,6 @@ _EXTENDED_STAT = re.compile(r"(?i)(p(100(\.0+)?|\d{1,2}(\.\d+)?)|(tm|wm|tc|ts)\d
                             r"(tm|wm|tc|ts|pr)\(\s*[\d.%]*\s*:\s*[\d.%]*\s*\))")
 _IDENT = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(?!\s*\()")
 _MAX_EVALUATION_SECONDS = 7 * 24 * 3600
-_ALARM_RULE_MAX = 10240
-_RULE_FUNCTION = re.compile(r"\b(ALARM|OK|INSUFFICIENT_DATA)\s*\(")
 
 
 def _validation(message: str) -> Rejection:
@@ -211,85 +211,6 @@ def _is_function_only(expression: str) -> bool:
                                     "DB_PERF_INSIGHTS(", "LAMBDA("))
 
 
-def alarm_rule_syntax(p: Mapping[str, Any], _: Lookup | None) -> Rejection | None:
-    """AlarmRule: at most 10240 characters; built from ALARM/OK/INSUFFICIENT_DATA("name or ARN"),
-    TRUE, FALSE, AND, OR, NOT and parentheses (PutCompositeAlarm, AlarmRule)."""
-    rule = p.get("AlarmRule")
-    if not isinstance(rule, str):
-        return None
-    if len(rule) > _ALARM_RULE_MAX:
-        return _validation(f"1 validation error detected: Value at 'alarmRule' failed to satisfy constraint: "
-                           f"Member must have length less than or equal to {_ALARM_RULE_MAX}")
-    if not _rule_parses(rule):
-        # wording: inferred (AWS answers a rule it cannot parse with ValidationError).
-        return _validation(f"Error in alarm rule: the rule {rule!r} is not a valid alarm rule expression.")
-    return None
-
-
-_RULE_TOKEN = re.compile(r"\s*(?:(?P<fn>ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*(?P<arg>\"[^\"]*\"|'[^']*'|[^()\s]+)\s*\)"
-                         r"|(?P<const>TRUE|FALSE)\b|(?P<op>AND|OR)\b|(?P<not>NOT)\b|(?P<open>\()|(?P<close>\)))")
-
-
-def _rule_parses(rule: str) -> bool:
-    """A small recursive-descent check of the composite alarm rule grammar."""
-    tokens: list[str] = []
-    position = 0
-    text = rule.rstrip()
-    while position < len(text):
-        match = _RULE_TOKEN.match(text, position)
-        if not match or match.end() == position:
-            return False
-        kind = next(k for k, v in match.groupdict().items() if v is not None and k != "arg")
-        if kind == "fn" and not match.group("arg").strip("\"'"):
-            return False
-        tokens.append(kind)
-        position = match.end()
-    index = 0
-
-    def operand() -> bool:
-        nonlocal index
-        if index < len(tokens) and tokens[index] == "not":
-            index += 1
-            return operand()
-        if index < len(tokens) and tokens[index] in ("fn", "const"):
-            index += 1
-            return True
-        if index < len(tokens) and tokens[index] == "open":
-            index += 1
-            if not expression() or index >= len(tokens) or tokens[index] != "close":
-                return False
-            index += 1
-            return True
-        return False
-
-    def expression() -> bool:
-        nonlocal index
-        if not operand():
-            return False
-        while index < len(tokens) and tokens[index] == "op":
-            index += 1
-            if not operand():
-                return False
-        return True
-
-    return bool(tokens) and expression() and index == len(tokens)
-
-
-def suppressor_rules(p: Mapping[str, Any], _: Lookup | None) -> Rejection | None:
-    """ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod are set only with an
-    ActionsSuppressor, and both are required when it is set (PutCompositeAlarm, ActionsSuppressor*)."""
-    suppressor = p.get("ActionsSuppressor")
-    wait, extension = p.get("ActionsSuppressorWaitPeriod"), p.get("ActionsSuppressorExtensionPeriod")
-    if not suppressor and (wait is not None or extension is not None):
-        # wording: inferred.
-        return _value("ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod can only be set "
-                      "together with ActionsSuppressor.")
-    if suppressor and (wait is None or extension is None):
-        return _value("ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod are required when "
-                      "ActionsSuppressor is set.")
-    return None
-
-
 def metric_datum_rules(p: Mapping[str, Any], _: Lookup | None) -> Rejection | None:
     """Each MetricDatum has at most one of Value, Values and StatisticValues, and Values and Counts
     have the same length (MetricDatum: Value/Values/StatisticValues/Counts)."""
@@ -310,6 +231,5 @@ RULES = {
     "PutMetricAlarm": [metrics_exclude_single_metric, one_metric_source, one_statistic, extended_statistic_format,
                        period_values, datapoints_within_evaluation_periods, evaluation_window_limit,
                        treat_missing_data_values, low_sample_count_values, metrics_list_rules],
-    "PutCompositeAlarm": [alarm_rule_syntax, suppressor_rules],
     "PutMetricData": [metric_datum_rules],
 }
