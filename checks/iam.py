@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from mlalab.checking import Verdict, fail, ok
-from mlalab.engines.iam import Policy, PolicyError, Request, breadth_findings, evaluate, iter_statements, parse_policy
+from mlalab.engines.iam import (
+    Policy,
+    PolicyError,
+    Request,
+    RequestError,
+    breadth_findings,
+    evaluate,
+    iter_statements,
+    parse_policy,
+)
 from mlalab.engines.iam.grants import Grant, Need, excess, expand_actions, policy_grants, sibling_prefix_probes
 
 
@@ -31,12 +40,13 @@ class RolePolicies:
 
     name: str
     arn: str
-    trust: Policy
+    trust: Policy | None  # None when AWS would reject the trust policy (``trust_error`` says why)
     identity: list[Policy] = field(default_factory=list)
     boundary: Policy | None = None
     # KMS key ARN -> its key policy: without the key policy's permission IAM policies have no effect on
     # the key ("Key policies in AWS KMS"), so KMS requests are evaluated with it.
     key_policies: dict[str, Policy] = field(default_factory=dict)
+    trust_error: str | None = None
 
 
 def role_policies(aws, role_name: str, kms_keys: Sequence[str] = ()) -> RolePolicies | None:
@@ -48,8 +58,12 @@ def role_policies(aws, role_name: str, kms_keys: Sequence[str] = ()) -> RolePoli
         role = iam.get_role(RoleName=role_name)["Role"]
     except iam.exceptions.NoSuchEntityException:
         return None
-    trust = parse_policy("trust policy", _document(role["AssumeRolePolicyDocument"]))
-    result = RolePolicies(role_name, role["Arn"], trust)
+    # An invalid trust policy costs the trust check only: the permissions can still be graded.
+    try:
+        trust, trust_error = parse_policy("trust policy", _document(role["AssumeRolePolicyDocument"])), None
+    except PolicyError as exc:
+        trust, trust_error = None, str(exc)
+    result = RolePolicies(role_name, role["Arn"], trust, trust_error=trust_error)
     for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
         doc = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
         result.identity.append(parse_policy(f"inline policy {policy_name}", _document(doc)))
@@ -133,6 +147,10 @@ def _condition_note(statement: dict) -> str:
 def trusts_only_service(role: RolePolicies, service: str, context: dict | None = None) -> Verdict:
     """The trust policy lets ``service`` assume the role (with the request ``context`` the service
     sends, e.g. aws:SourceAccount/aws:SourceArn) and, in every Allow statement, names nobody else."""
+    if role.trust is None:
+        return fail(f"role {role.name}: IAM would reject its trust policy ({role.trust_error}), so the role "
+                    "could not be created in AWS. A trust policy names who may assume the role in a Principal "
+                    f'element: {{"Service": "{service}"}}.')
     context = dict(context or {})
     request = Request("sts:AssumeRole", role.arn, principal=service, context=context)
     allowed = evaluate(request, resource=[role.trust])
@@ -311,10 +329,17 @@ def over_grants(role: RolePolicies, needs: Sequence[Need], *, region: str) -> li
 
 
 def _effective(role: RolePolicies, action: str, resource: str, region: str) -> bool:
-    """Would the grant take effect on ``resource`` (conditions aside)?"""
+    """Would the grant take effect on ``resource`` (conditions aside)? Without a Deny, a boundary or a
+    key policy, an Allow always does, so the evaluator is only asked when one of them could matter."""
+    limited = role.boundary is not None or (action.lower().startswith("kms:") and resource in role.key_policies)
+    if not limited and not any(s.get("Effect") == "Deny" for p in role.identity for s in iter_statements(p)):
+        return True
     row = Expect(action, resource, True, "")
     request = Request(action, resource, principal=role.arn, context=request_context(role, row, region))
-    decision = _evaluate(role, request)
+    try:
+        decision = _evaluate(role, request)
+    except RequestError:  # an action name the evaluator does not parse (e.g. a '-' in it): keep the grant
+        return True
     if decision.decision == "explicit_deny" or decision.allowed_by_boundary is False:
         return False
     key_policy_blocks = request.resource in role.key_policies and decision.identity_decision == "allowed"

@@ -19,8 +19,9 @@ MUTATIONS = {
     "kms-key": [('             "Resource": kms_key_arn},', '             "Resource": "arn:aws:kms:*:*:key/*"},')],
     "training-logs": [('f"arn:aws:logs:{region}:{account}:log-group:{log_group}:log-stream:*"',
                        'f"arn:aws:logs:{region}:{account}:log-group:*"')],
-    "no-broad-statements": [(EXTRA_STATEMENT, '            {"Effect": "Allow", "Action": "cloudwatch:*", '
-                             '"Resource": "*"},\n' + EXTRA_STATEMENT)],
+    # A wildcard that today matches only logs:PutLogEvents: nothing granted is excess, yet the wildcard
+    # grants whatever matching action AWS adds later (breadth finding, not grants).
+    "no-broad-statements": [('"logs:PutLogEvents"]', '"logs:PutLogEvent*"]')],
     "no-other-services": [(EXTRA_STATEMENT, '            {"Effect": "Allow", "Action": "iam:PassRole", '
                            '"Resource": f"arn:aws:iam::{account}:role/admin"},\n' + EXTRA_STATEMENT)],
 }

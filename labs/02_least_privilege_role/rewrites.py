@@ -21,6 +21,8 @@ ELEMENTS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_
 EVALUATION = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html"
 CONDITIONS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html"
 CONFUSED_DEPUTY = "https://docs.aws.amazon.com/sagemaker/latest/dg/security-confused-deputy-prevention.html"
+CONDITION_ELEMENT = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html"
+ACTION_ELEMENT = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html"
 MANAGED_VS_INLINE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html"
 
 
@@ -53,13 +55,14 @@ def merge_kms_and_logs(statements):
     """The KMS and log statements as one: kms actions apply only to keys and logs actions only to log
     ARNs, so the action/resource pairs the merge adds match no request."""
     def service(statement):
-        actions = {a.split(":")[0] for a in as_list(statement.get("Action", []))}
+        actions = {a.split(":")[0].lower() for a in as_list(statement.get("Action", []))}
         arns = {r.split(":")[2] if r.count(":") >= 5 else "*" for r in as_list(statement.get("Resource", []))}
         return actions.pop() if len(actions) == 1 and actions == arns else None
 
     groups = {}
     for statement in statements:
-        if statement.get("Effect") == "Allow" and "Condition" not in statement and service(statement) in ("kms", "logs"):
+        mergeable = statement.get("Effect") == "Allow" and "Condition" not in statement
+        if mergeable and service(statement) in ("kms", "logs"):
             groups.setdefault(service(statement), []).append(statement)
     if len(groups) < 2 or any(len({str(as_list(s["Resource"])) for s in g}) > 1 for g in groups.values()):
         return statements
@@ -77,6 +80,13 @@ def halves(policy):
     middle = len(statements) // 2
     return [dict(policy, Statement=statements[:middle]), dict(policy, Statement=statements[middle:])]
 '''
+
+EXACT_PREFIX = """permissions["Statement"].append({{"Effect": "Allow", "Action": "s3:ListBucket",
+                                 "Resource": f"arn:aws:s3:::{{training_bucket}}",
+                                 "Condition": {{"{operator}": {{"s3:prefix": training_prefix}}}}}})"""
+
+DENY_INSECURE = """permissions["Statement"].append({"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+                                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}})"""
 
 # The permissions policy attached to the role: one put_role_policy line, or create_policy + attach.
 ATTACH = (r'^( *)(iam\.put_role_policy\(.*json\.dumps\(permissions.*\n'
@@ -108,14 +118,17 @@ REWRITES = [
                 r'\n                                     "ArnLike": {"aws:SourceArn": '
                 r'f"arn:aws:sagemaker:{region}:{account}:*"}}}'),
             f"SageMaker sends aws:SourceAccount and aws:SourceArn when it assumes the role: {CONFUSED_DEPUTY}"),
-    Rewrite("list-exact-prefix-statement",
-            snippet('permissions["Statement"].append({"Effect": "Allow", "Action": "s3:ListBucket",\n'
-                    '                                 "Resource": f"arn:aws:s3:::{training_bucket}",\n'
-                    '                                 "Condition": {"StringEquals": {"s3:prefix": training_prefix}}})'),
+    Rewrite("list-exact-prefix-string-equals", snippet(EXACT_PREFIX.format(operator="StringEquals")),
             "a second ListBucket grant for the exact prefix, which the prefix* grant already covers"),
-    Rewrite("string-equals-as-string-like", sub(r'"StringEquals"', '"StringLike"'),
-            f"StringLike with a value without * or ? matches exactly what StringEquals does: {CONDITIONS} "
-            "(the values here are an account id and a prefix without wildcards)"),
+    Rewrite("list-exact-prefix-string-like", snippet(EXACT_PREFIX.format(operator="StringLike")),
+            f"the same grant with StringLike: a value without * or ? matches exactly as StringEquals: {CONDITIONS}"),
+    Rewrite("condition-keys-case", sub(r'"s3:prefix"', '"S3:Prefix"'),
+            f"condition key names are not case-sensitive: {CONDITION_ELEMENT}"),
+    Rewrite("actions-case", sub(r'"(s3|kms|logs):(\w+)"', lambda m: f'"{m[1].upper()}:{m[2].lower()}"'),
+            f"the service prefix and action name of an action are case-insensitive: {ACTION_ELEMENT}"),
+    Rewrite("deny-insecure-transport", snippet(DENY_INSECURE),
+            "a Deny of requests without TLS: the training job's requests all use TLS, so nothing it needs "
+            f"changes, and a Deny grants nothing: {EVALUATION}"),
     Rewrite("statements-split", snippet('permissions["Statement"] = split_statements(permissions["Statement"])',
                                         HELPERS, SPLIT),
             f"one statement per action: the union of Allows is the same: {EVALUATION}"),
@@ -133,10 +146,11 @@ REWRITES = [
     Rewrite("json-sorted-and-indented", sub(r'json\.dumps\((\w+)\)', r'json.dumps(\1, indent=2, sort_keys=True)'),
             "whitespace and key order of a JSON policy mean nothing"),
     Rewrite("managed-policy",
-            sub(r'^( *)iam\.put_role_policy\(RoleName=role_name, PolicyName=(.+?), PolicyDocument=(json\.dumps\(.*\))\)$',
+            sub(r'^( *)iam\.put_role_policy\(RoleName=role_name, PolicyName=(.+?), '
+                r'PolicyDocument=(json\.dumps\(.*\))\)$',
                 r'\1policy = iam.create_policy(PolicyName=\2, PolicyDocument=\3)["Policy"]\n'
                 r'\1iam.attach_role_policy(RoleName=role_name, PolicyArn=policy["Arn"])'),
-            f"a customer managed policy attached to the role grants what the same inline policy does: {MANAGED_VS_INLINE}"),
+            f"an attached customer managed policy grants what the same inline policy does: {MANAGED_VS_INLINE}"),
     Rewrite("two-policies", chain(sub(ATTACH, _two_policies), append(HALVES, "def halves(")),
             f"a role's permissions are the union of its policies: {EVALUATION}"),
 ]
@@ -166,7 +180,8 @@ MUTATIONS = [
     Rewrite("read-prefix-without-delimiter", sub(r'/\{training_prefix\}\*"', "/{training_prefix.rstrip('/')}*\""),
             "datasets/churn/v2* also matches datasets/churn/v20/ and datasets/churn/v2-old/",
             frozenset({"training-data-scoped"})),
-    Rewrite("list-prefix-without-delimiter", sub(r'\[f"\{training_prefix\}\*"\]', "[f\"{training_prefix.rstrip('/')}*\"]"),
+    Rewrite("list-prefix-without-delimiter",
+            sub(r'\[f"\{training_prefix\}\*"\]', "[f\"{training_prefix.rstrip('/')}*\"]"),
             "listing datasets/churn/v2* also lists datasets/churn/v20/", frozenset({"list-prefix"})),
     Rewrite("write-prefix-without-delimiter", sub(r'/\{artifact_prefix\}\*"', "/{artifact_prefix.rstrip('/')}*\""),
             "churn/abcd* also matches churn/abcdef/", frozenset({"write-artifacts"})),
@@ -187,7 +202,8 @@ MUTATIONS = [
             "EC2, not SageMaker, can assume the role", frozenset({"trust-policy"})),
     Rewrite("kms-any-key", sub(r'"Resource": kms_key_arn', '"Resource": "*"'),
             "every KMS key", frozenset({"kms-key", "no-broad-statements"})),
-    Rewrite("kms-key-deletion-too", sub(r'"kms:GenerateDataKey"\]', '"kms:GenerateDataKey", "kms:ScheduleKeyDeletion"]'),
+    Rewrite("kms-key-deletion-too",
+            sub(r'"kms:GenerateDataKey"\]', '"kms:GenerateDataKey", "kms:ScheduleKeyDeletion"]'),
             "the job can schedule the key's deletion", frozenset({"kms-key"})),
     Rewrite("logs-any-group", sub(r'log-group:\{log_group\}:log-stream:\*"', 'log-group:*"'),
             "every log group", frozenset({"training-logs"})),

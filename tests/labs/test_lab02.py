@@ -78,7 +78,8 @@ SINGLE_CHECK_VARIANTS = {
         ['trusts every principal ("Principal": "*")']),
     "trust-not-principal": ("trust-policy", trust_statement(
         '{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}'),
-        ["uses NotPrincipal with Allow", "trusts every principal except the ones listed"]),
+        ['uses NotPrincipal with "Effect": "Allow", which AWS does not support', "IAM would reject its trust policy",
+         "could not be created in AWS"]),
     "trust-sts-star": ("trust-policy", [(TRUST_END, '                       "Action": "sts:*"}],')],
                        ["allows sts:*", "needs only sts:AssumeRole"]),
     # New matrix rows.
@@ -100,18 +101,6 @@ SINGLE_CHECK_VARIANTS = {
     "put-bucket-versioning": ("no-other-services", permission_statement(
         '{"Effect": "Allow", "Action": "s3:PutBucketVersioning", "Resource": f"arn:aws:s3:::{artifact_bucket}"}'),
         ["can s3:PutBucketVersioning on arn:aws:s3:::ml-model-artifacts-", "suspending versioning"]),
-    # Partial action wildcards and Resource "*" under a request condition.
-    "action-get-star": ("no-broad-statements", [('"Action": "s3:GetObject",', '"Action": "s3:Get*",')],
-                        ["Statement[0] (Sid 'ReadTrainingData')", "allows actions by wildcard (s3:Get*)",
-                         "s3:GetBucketPolicy", "any AWS adds later"]),
-    "action-logs-wildcard": ("no-broad-statements", [('"Action": ["logs:CreateLogStream", "logs:PutLogEvents"],',
-                                                      '"Action": "logs:*Log*",')],
-                             ["allows actions by wildcard (logs:*Log*)", "logs:DeleteLogGroup"]),
-    "resource-star-secure-transport": ("no-broad-statements", permission_statement(
-        '{"Sid": "Describe", "Effect": "Allow", "Action": "sagemaker:DescribeTrainingJob", "Resource": "*", '
-        '"Condition": {"Bool": {"aws:SecureTransport": "true"}}}'),
-        ["Statement[3] (Sid 'Describe')", 'allows sagemaker:DescribeTrainingJob on every resource ("Resource": "*")',
-         "Condition on aws:SecureTransport", "a condition on the request does not choose which resources"]),
 }
 
 
@@ -151,6 +140,25 @@ MULTI_CHECK_VARIANTS = {
     "put-object-star": ([('"Action": "s3:PutObject",', '"Action": "s3:PutObject*",')], {
         "write-artifacts": ["can s3:PutObjectAcl on arn:aws:s3:::ml-model-artifacts-"],
         "no-broad-statements": ["allows actions by wildcard (s3:PutObject*)", "s3:PutObjectAcl"]}),
+    # Partial action wildcards: a breadth finding, and what they grant beyond the task is an over-grant.
+    "action-get-star": ([('"Action": "s3:GetObject",', '"Action": "s3:Get*",')], {
+        "no-broad-statements": ["Statement[0] (Sid 'ReadTrainingData')", "allows actions by wildcard (s3:Get*)",
+                                "s3:GetBucketPolicy", "any AWS adds later"],
+        "training-data-scoped": ["also grants s3:GetObjectAcl (Read)", "Statement[0] (Sid 'ReadTrainingData')"]}),
+    "action-logs-wildcard": ([('"Action": ["logs:CreateLogStream", "logs:PutLogEvents"],',
+                               '"Action": "logs:*Log*",')], {
+        "no-broad-statements": ["allows actions by wildcard (logs:*Log*)", "logs:DeleteLogGroup"],
+        "training-logs": ["also grants logs:DeleteLogStream (Write)"]}),
+    # Resource "*" under a request condition, for an action of another service.
+    "resource-star-secure-transport": (permission_statement(
+        '{"Sid": "Describe", "Effect": "Allow", "Action": "sagemaker:DescribeTrainingJob", "Resource": "*", '
+        '"Condition": {"Bool": {"aws:SecureTransport": "true"}}}'), {
+        "no-broad-statements": ["Statement[3] (Sid 'Describe')",
+                                'allows sagemaker:DescribeTrainingJob on every resource ("Resource": "*")',
+                                "Condition on aws:SecureTransport",
+                                "a condition on the request does not choose which resources"],
+        "no-other-services": ["also grants sagemaker:DescribeTrainingJob (Read) on *",
+                              "under a Condition on aws:SecureTransport"]}),
 }
 
 
@@ -216,6 +224,14 @@ LOGS = '"Action": ["logs:CreateLogStream", "logs:PutLogEvents"],'
 KMS = '"Action": ["kms:Decrypt", "kms:GenerateDataKey"],'
 TRAINING_OBJECTS = '"Resource": f"arn:aws:s3:::{training_bucket}/{training_prefix}*"},'
 
+RETURN = '    return role["Role"]["Arn"]'
+KEY_POLICY_GRANT = """    kms = boto3.client("kms")
+    key_policy = json.loads(kms.get_key_policy(KeyId=kms_key_arn, PolicyName="default")["Policy"])
+    key_policy["Statement"].append({"Effect": "Allow", "Principal": {"AWS": role["Role"]["Arn"]},
+                                    "Action": ["kms:Decrypt", "kms:CreateGrant"], "Resource": "*"})
+    kms.put_key_policy(KeyId=kms_key_arn, PolicyName="default", Policy=json.dumps(key_policy))
+"""
+
 # (edits, {check that must fail: words its message must contain})
 OVER_GRANTS = {
     # s3:GetObject* also grants GetObjectAcl, GetObjectTagging, GetObjectAttributes...
@@ -226,8 +242,10 @@ OVER_GRANTS = {
     "get-object-acl-listed": ([(READ, '"Action": ["s3:GetObject", "s3:GetObjectAcl", "s3:GetObjectTagging"],')], {
         "training-data-scoped": ["also grants s3:GetObjectAcl", "s3:GetObjectTagging",
                                  "Statement[0] (Sid 'ReadTrainingData')"]}),
+    # s3:* on the artifact prefix also makes the artifacts readable (GetObject is a read the job never makes).
     "s3-star-on-artifacts": ([(WRITE, '"Action": "s3:*",')], {
-        "write-artifacts": ["s3:PutObjectAcl", "Permissions management"],
+        "training-data-scoped": ["also grants s3:", "(Read) on arn:aws:s3:::ml-model-artifacts-"],
+        "write-artifacts": ["can s3:PutObjectAcl on arn:aws:s3:::ml-model-artifacts-"],
         "no-broad-statements": ["allows every action of a service (s3:*)"]}),
     "put-object-tagging-listed": ([(WRITE, '"Action": ["s3:PutObject", "s3:PutObjectTagging"],')], {
         "write-artifacts": ["also grants s3:PutObjectTagging (Tagging)"]}),
@@ -238,7 +256,7 @@ OVER_GRANTS = {
                                        '"logs:GetLogEvents"],')], {
         "training-logs": ["also grants logs:GetLogEvents (Read)"]}),
     "kms-star-on-key": ([(KMS, '"Action": "kms:*",')], {
-        "kms-key": ["kms:", "Permissions management"],
+        "kms-key": ["can kms:ScheduleKeyDeletion", "never manage the key"],
         "no-broad-statements": ["allows every action of a service (kms:*)"]}),
     "kms-create-grant-listed": ([(KMS, '"Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant"],')], {
         "kms-key": ["also grants kms:CreateGrant (Permissions management)"]}),
@@ -246,9 +264,17 @@ OVER_GRANTS = {
     "prefix-without-delimiter": ([(TRAINING_OBJECTS,
                                    '"Resource": f"arn:aws:s3:::{training_bucket}/{training_prefix[:-1]}*"},')], {
         "training-data-scoped": ["0/part-00001.csv", "sibling prefix", "end the prefix with '/'"]}),
-    "other-service-listed": ([(LOGS, '"Action": ["logs:CreateLogStream", "logs:PutLogEvents", '
-                                     '"sagemaker:DescribeTrainingJob"],')], {
-        "no-other-services": ["also grants sagemaker:DescribeTrainingJob"]}),
+    "list-condition-without-delimiter": ([('[f"{training_prefix}*"]', '[f"{training_prefix[:-1]}*"]')], {
+        "list-prefix": ["can s3:ListBucket on arn:aws:s3:::ml-training-data-", "0/'}", "sibling prefix"]}),
+    "artifact-prefix-without-delimiter": ([('/{artifact_prefix}*"', '/{artifact_prefix[:-1]}*"')], {
+        "write-artifacts": ["sibling prefix", "end the prefix with '/'"]}),
+    "other-service-listed": (permission_statement(
+        '{"Effect": "Allow", "Action": "sagemaker:DescribeTrainingJob", '
+        '"Resource": f"arn:aws:sagemaker:{region}:{account}:training-job/*"}'), {
+        "no-other-services": ["also grants sagemaker:DescribeTrainingJob (Read) on arn:aws:sagemaker:us-east-1:"]}),
+    # Granted to the role by the key policy rather than by IAM: still the role's access.
+    "key-policy-grant": ([(RETURN, KEY_POLICY_GRANT + RETURN)], {
+        "kms-key": ["also grants kms:CreateGrant (Permissions management) on arn:aws:kms:", "key policy of"]}),
 }
 
 

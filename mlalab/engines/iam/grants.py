@@ -418,10 +418,24 @@ class Need:
     resources: tuple[str, ...]
 
 
+# Readable values for an example ARN of a format; any other variable becomes "example".
+_EXAMPLE_VALUES = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
+
+
+def _filled(arn_format: str) -> str:
+    return _VARIABLE.sub(lambda m: _EXAMPLE_VALUES.get(m.group(1), "example"), arn_format)
+
+
 def example_arn(grant: Grant) -> str:
-    """The shortest ARN the grant reaches ("*" for an action that supports no resource type)."""
+    """An ARN the grant reaches ("*" for an action that supports no resource type): the format filled
+    with readable values when the pattern matches it, else the shortest one (a search)."""
     if grant.arn_formats == ("*",):
         return "*"
+    for arn_format in grant.arn_formats:
+        filled = _filled(arn_format)
+        if (match_resource(grant.resource, filled) and not grant.not_resource) or (
+                grant.not_resource and not any(match_resource(p, filled) for p in grant.not_resource)):
+            return filled
     for arn_format in grant.arn_formats:
         if grant.not_resource:
             example = _outside(arn_format, grant.not_resource)
