@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     labs = list(load_labs())
     seed = 20240601
     began = time.perf_counter()
-    from mlalab.sandbox.runner import namespaces_available
+    from mlalab.sandbox import namespaces_available
 
     isolation = "linux-namespaces" if namespaces_available() else "process"
     print(f"mla-labs benchmark: Python {platform.python_version()}, {platform.system()} {platform.machine()}, "

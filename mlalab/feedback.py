@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 
 from mlalab.catalog import Lab
-from mlalab.sandbox.runner import LearnerRun
+from mlalab.sandbox import LearnerRun
 
 # What an AWS error code usually means for lab code, said the way a mentor would.
 AWS_ERROR_HINTS = {

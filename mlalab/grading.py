@@ -16,7 +16,7 @@ from mlalab import feedback
 from mlalab.catalog import PROJECT_ROOT, Lab
 from mlalab.plugin import GradingOptions, GradingSession, LabOutcome, Recorder
 from mlalab.results import CheckResult, LabResult, SubmissionResult, submission_status
-from mlalab.sandbox.runner import OUTPUT_CAP, namespaces_available
+from mlalab.sandbox import OUTPUT_CAP, namespaces_available
 
 
 class GradingError(Exception):

@@ -20,7 +20,7 @@ from botocore.config import Config
 
 from mlalab.catalog import Lab, lab_for_test_module, load_labs
 from mlalab.checking import CheckFailed
-from mlalab.sandbox.runner import REGION, Call, LearnerProcess, LearnerRun
+from mlalab.sandbox import REGION, Call, LearnerProcess, LearnerRun
 from mlalab.server import LabServer
 
 

@@ -68,7 +68,8 @@ def assert_learner_edition(root: Path) -> None:
         if lab.instructions_path.is_file():
             assert (folder / "README.md").is_file()
         assert yaml.safe_load((folder / "lab.yaml").read_text())["edition"] == "learner"
-    for name in ("pyproject.toml", "Makefile", "mlalab/cli.py", "mlalab/checking.py", "checks/iam.py", "fixtures/scenarios.py"):
+    for name in ("pyproject.toml", "Makefile", "mlalab/cli.py", "mlalab/checking.py", "checks/iam.py",
+                 "fixtures/scenarios.py"):
         assert (root / name).is_file(), name
     readme = (root / "README.md").read_text()
     assert readme.startswith("# mla-labs · learner edition")

@@ -137,7 +137,7 @@ def test_correct_solution_plus_grader_patching_earns_what_its_aws_state_deserves
              "    pass\n")
     result = grade_lab(tmp_path, cheat + solution_source())
     assert result.score == result.max_score == 16  # the role really is right: every point is deserved
-    assert_refused(result, "import the grader (mlalab)")
+    assert_refused(result, "import the grader (checks)")
 
 
 def test_exiting_in_the_last_function_earns_exactly_the_checks_whose_functions_ran(tmp_path):
