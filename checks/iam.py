@@ -103,9 +103,6 @@ TRUST_RULE = ("allow only sts:AssumeRole (sts:SetSourceIdentity and sts:TagSessi
 
 def _trust_problem(statement: dict, service: str) -> str | None:
     """Why one Allow statement of a trust policy trusts more than ``service``, or None."""
-    if "NotPrincipal" in statement:
-        return (f"uses NotPrincipal with Allow ({json.dumps(statement['NotPrincipal'])}): it trusts every "
-                "principal except the ones listed")
     if "Principal" not in statement:
         return "names no Principal, so it does not say who may assume the role"
     principal = statement["Principal"]

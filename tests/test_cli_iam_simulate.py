@@ -146,7 +146,7 @@ def test_bad_context_exits_2(workdir, capsys):
 def test_no_policy_at_all_exits_2(workdir, capsys):
     assert run("--action", "s3:GetObject") == 2
     assert capsys.readouterr().err == (
-        "mlalab iam-simulate: nothing to evaluate: give at least one --policy or --resource-policy FILE\n"
+        "mlalab iam-simulate: nothing to evaluate: give at least one --policy, --resource-policy or --key-policy FILE\n"
     )
 
 
@@ -235,3 +235,58 @@ def test_action_is_required():
     with pytest.raises(SystemExit) as error:
         parser.parse_args(["--policy", "read.json"])
     assert error.value.code == 2
+
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_kms_key_without_key_policy_assumes_the_default_and_says_so(workdir, capsys):
+    """AWS KMS "Default key policy": a key always has a key policy; without --key-policy the default
+    one (account root allowed kms:*, so IAM policies decide) is assumed, and the output says so."""
+    write(workdir / "use-key.json", allow_all("kms:Decrypt"))
+    assert run("--policy", "use-key.json", "--principal", ROLE, "--action", "kms:Decrypt", "--resource", KEY) == 0
+    out = capsys.readouterr().out
+    assert "key policy: no key policy was given for this KMS key (--key-policy FILE), so AWS's default key " \
+           "policy was assumed" in out
+    assert '"Sid": "Enable IAM User Permissions"' in out and '"AWS": "arn:aws:iam::123456789012:root"' in out
+    assert run("--policy", "use-key.json", "--action", "kms:Decrypt", "--resource", KEY, "--json") == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["assumed_key_policy"]["policy"]["Statement"][0]["Principal"] == {
+        "AWS": "arn:aws:iam::123456789012:root"}
+    assert "AWS's default key policy was assumed" in document["assumed_key_policy"]["note"]
+    # Not a key (an account-level action): nothing is assumed.
+    assert run("--policy", "use-key.json", "--action", "kms:Decrypt", "--json") == 0
+    assert "assumed_key_policy" not in json.loads(capsys.readouterr().out)
+
+
+def test_key_policy_option(workdir, capsys):
+    """AWS KMS "Key policies in AWS KMS": IAM policies count only where the key policy lets them."""
+    write(workdir / "use-key.json", allow_all("kms:Decrypt"))
+    write(workdir / "admins.json", policy({"Effect": "Allow", "Action": "kms:*", "Resource": "*",
+                                           "Principal": {"AWS": "arn:aws:iam::123456789012:role/KeyAdmin"}}))
+    base = ("--policy", "use-key.json", "--principal", ROLE, "--action", "kms:Decrypt", "--resource", KEY)
+    assert run(*base, "--key-policy", "admins.json", "--json") == 1
+    document = json.loads(capsys.readouterr().out)
+    assert "the KMS key policy 'admins.json' does not allow kms:Decrypt" in document["reason"]
+    assert "assumed_key_policy" not in document
+    assert run("--key-policy", "admins.json", "--principal", "arn:aws:iam::123456789012:role/KeyAdmin",
+               "--action", "kms:ScheduleKeyDeletion", "--resource", KEY) == 0  # fmt: skip
+    assert "key policy:" not in capsys.readouterr().out
+
+
+def test_key_policy_option_misuse_exits_2(workdir, capsys):
+    write(workdir / "key.json", policy({"Effect": "Allow", "Action": "kms:*", "Resource": "*",
+                                        "Principal": {"AWS": "123456789012"}}))
+    assert run("--policy", "read.json", "--key-policy", "key.json", "--action", "s3:GetObject") == 2
+    assert capsys.readouterr().err == (
+        "mlalab iam-simulate: --key-policy applies to kms:* actions on a KMS key, not to s3:GetObject\n"
+    )
+    assert run("--key-policy", "key.json", "--resource-policy", "key.json", "--action", "kms:Decrypt") == 2
+    assert "a KMS key has one key policy" in capsys.readouterr().err
+
+
+def test_get_caller_identity_is_always_allowed(workdir, capsys):
+    """AWS STS API Reference, GetCallerIdentity: no permission needed, even under an explicit deny."""
+    write(workdir / "deny-all.json", policy({"Effect": "Deny", "Action": "*", "Resource": "*"}))
+    assert run("--policy", "deny-all.json", "--action", "sts:GetCallerIdentity") == 0
+    assert "sts:GetCallerIdentity needs no permission" in capsys.readouterr().out

@@ -67,6 +67,7 @@ def test_resource_star_under_a_request_condition_is_flagged(condition):
     assert [f.code for f in findings] == ["RESOURCE_STAR"]
     assert "allows s3:GetObject on every resource" in findings[0].message  # not the star-only action
     assert "a condition on the request does not choose which resources" in findings[0].message
+    assert f"under a Condition on {next(iter(next(iter(condition.values()))))}:" in findings[0].message
 
 
 def test_resource_star_exemptions():
@@ -167,3 +168,26 @@ def test_request_context_is_a_training_jobs():
     assert kms["kms:ViaService"] == "s3.us-east-1.amazonaws.com" and kms["kms:CallerAccount"] == ACCOUNT
     assert "kms:ViaService" not in request_context(role, Expect("kms:Decrypt", key, True, "",
                                                                 {"kms:ViaService": None}), "us-east-1")
+
+
+def test_resource_tag_conditions_that_also_hold_without_the_tag_do_not_choose_resources():
+    """"Set operators for multivalued context keys": ForAllValues holds for a missing key, and
+    ...IfExists too, so such a test on aws:ResourceTag also lets in every untagged resource."""
+    for operator in ("ForAllValues:StringEquals", "StringEqualsIfExists", "Null"):
+        value = "true" if operator == "Null" else "ml"  # Null "true": only resources WITHOUT the tag
+        statement = allow("sagemaker:StopTrainingJob", "*", Condition={operator: {"aws:ResourceTag/team": value}})
+        assert codes(statement) == ["RESOURCE_STAR"], operator
+    tagged = allow("sagemaker:StopTrainingJob", "*",
+                   Condition={"ForAnyValue:StringLike": {"aws:ResourceTag/team": "ml*"}})
+    assert codes(tagged) == []
+
+
+def test_passrole_finding_uses_the_evaluators_action_matching():
+    """NotAction (reference_policies_elements_notaction.html): an Allow with NotAction on "*" grants
+    iam:PassRole unless iam:PassRole (in any case, or by wildcard) is excluded."""
+    open_ended = {"Effect": "Allow", "NotAction": ["s3:*"], "Resource": "*"}
+    assert "PASSROLE_STAR" in codes(open_ended)
+    for excluded in ("IAM:passrole", "iam:Pass*", "iam:*"):
+        assert "PASSROLE_STAR" not in codes({**open_ended, "NotAction": ["s3:*", excluded]}), excluded
+    assert "PASSROLE_STAR" in codes(allow("iam:Pass?ole", "*"))
+    assert "PASSROLE_STAR" not in codes(allow("iam:PassRole", "arn:aws:iam::123456789012:role/sagemaker-*"))

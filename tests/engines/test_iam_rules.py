@@ -7,6 +7,8 @@ Every test names the AWS documentation page it pins (constants below).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mlalab.engines.iam import (
@@ -203,7 +205,8 @@ def test_not_principal_allow_is_rejected_and_grants_nothing():
         )
     by_hand = Policy(name="bucket", document={"Version": "2012-10-17", "Statement": [statement]})
     for caller in (USER, ROLE, f"arn:aws:iam::{OTHER}:user/eve"):
-        assert decide(principal=caller, resource=[by_hand]) == "implicit_deny"
+        decision = evaluate(Request("s3:GetObject", OBJECT, caller), resource=[by_hand])
+        assert decision.decision == "implicit_deny" and decision.resource_decision == "implicit_deny"
 
 
 # --- grammar (what AWS refuses when the policy is saved) ----------------------------------------
@@ -373,7 +376,8 @@ def test_every_operator_on_a_missing_key(operator, good, bad, value):
     not present, evaluate the condition element as true". The key is reported as missing."""
     assert holds(operator, {}, value) is (operator in NEGATED)
     assert holds(operator + "IfExists", {}, value)
-    decision = evaluate(Request("s3:GetObject", OBJECT, ROLE), identity=[pol(allow(Condition={operator: {"K": value}}))])
+    policy = pol(allow(Condition={operator: {"K": value}}))
+    decision = evaluate(Request("s3:GetObject", OBJECT, ROLE), identity=[policy])
     assert decision.missing_context_keys == ["K"]
 
 
@@ -512,6 +516,8 @@ def test_variables_in_conditions_and_resources():
     assert decide(identity=[tagged], context={"aws:PrincipalTag/team": "ml", "s3:prefix": "ml/"}) == "allowed"
     assert decide(identity=[tagged], context={"aws:PrincipalTag/team": "*", "s3:prefix": "ml/"}) == "implicit_deny"
     assert decide(identity=[tagged], context={"s3:prefix": "ml/"}) == "implicit_deny"
+    assert decide(identity=[tagged], context={"s3:prefix": "/"}) == "implicit_deny"  # void, not ""
+    assert decide(arn="arn:aws:s3:::home//f", principal=ROLE, identity=[per_user]) == "implicit_deny"
     assert decide(identity=[tagged], context={"aws:PrincipalTag/team": ["ml", "x"], "s3:prefix": "ml/"}) == (
         "implicit_deny"
     )
@@ -662,3 +668,115 @@ def test_key_policy_naming_the_role_is_limited_by_the_boundary():
     assert decision.decision == "implicit_deny" and "names the role ARN" in decision.reason
     assert decide("kms:Decrypt", KEY, SESSION, resource=[names_role], boundary=pol(allow("kms:*"))) == "allowed"
     assert decide("kms:Decrypt", KEY, ROLE, identity=[pol(allow("kms:*"))], boundary=boundary) == "implicit_deny"
+
+
+# --- what a decision reports ---------------------------------------------------------------------
+
+
+def test_decision_details_per_policy_type():
+    """IAM API Reference, EvaluationResult: OrganizationsDecisionDetail and
+    PermissionsBoundaryDecisionDetail appear only when SCPs / a boundary were given; EvalDecisionDetails
+    gives the identity side and the resource policy separately. SCPs do not restrict service
+    principals ("Service control policies", SCP effects on permissions)."""
+    request = Request("s3:GetObject", OBJECT, ROLE)
+    plain = evaluate(request, identity=[pol(allow())])
+    assert plain.allowed_by_scps is None and plain.allowed_by_boundary is None and plain.resource_decision is None
+    assert plain.identity_decision == "allowed"
+    scp_deny = pol(deny("s3:*"), name="scp")
+    assert evaluate(request, identity=[pol(allow())], scps=[scp_deny]).allowed_by_scps is False
+    bucket_for_service = pol({"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+                              "Action": "s3:GetObject", "Resource": "*"}, name="bucket")
+    service = evaluate(Request("s3:GetObject", OBJECT, "sagemaker.amazonaws.com"), resource=[bucket_for_service],
+                       scps=[scp_deny])
+    assert service.allowed and service.allowed_by_scps is None
+    resource_side = {
+        "allowed": pol({"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "s3:*", "Resource": "*"}),
+        "explicit_deny": pol({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}),
+        "implicit_deny": pol({"Effect": "Allow", "Principal": {"AWS": USER}, "Action": "s3:*", "Resource": "*"}),
+    }
+    for expected, bucket in resource_side.items():
+        assert evaluate(request, resource=[bucket]).resource_decision == expected
+
+
+def test_explicit_resource_policy_type():
+    """Policy evaluation logic (EVAL): the KMS and role-trust rules apply to key and trust policies;
+    a caller may say which rule a resource-based policy follows."""
+    names_account = pol({"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "*", "Resource": "*"})
+    request = Request("kms:Decrypt", KEY, ROOT)
+    assert evaluate(request, resource=[names_account], resource_policy_type="default").allowed
+    other = pol({"Effect": "Allow", "Principal": {"AWS": USER}, "Action": "*", "Resource": "*"})
+    assert evaluate(request, resource=[other], resource_policy_type="default").allowed  # root: full access
+    assert not evaluate(request, resource=[other]).allowed  # the key policy must name the account
+    assert not evaluate(Request("s3:GetObject", OBJECT, ROOT), resource=[other], resource_policy_type="kms").allowed
+    with pytest.raises(ValueError, match="resource_policy_type must be kms, trust or default"):
+        evaluate(request, resource_policy_type="bucket")
+
+
+def test_reasons_name_the_limiting_session_policy():
+    """Policy evaluation logic (EVAL), session policies: a role session's permissions are the
+    intersection of its identity policies and the session policy; a resource-based policy that names
+    the role ARN is limited by the session policy too."""
+    identity = [pol(allow("s3:*"))]
+    session = pol(allow("s3:Get*"), name="session.json")
+    allowed = evaluate(Request("s3:GetObject", OBJECT, SESSION), identity=identity, session=session)
+    assert allowed.reason == (
+        "allowed by Statement[0] in the identity-based policy 'p', within the session policy 'session.json'."
+    )
+    names_role = pol({"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "s3:*", "Resource": "*"}, name="b")
+    denied = evaluate(Request("s3:PutObject", OBJECT, SESSION), resource=[names_role], session=session)
+    assert denied.reason.startswith(
+        f"denied by the session policy 'session.json': no statement in it allows s3:PutObject on {OBJECT}"
+    )
+
+
+def test_statement_positions():
+    """IAM API Reference, Statement: StartPosition/EndPosition (line, column) of the matched statement,
+    whatever the layout of the JSON text."""
+    compact = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
+    decision = evaluate(Request("s3:GetObject", OBJECT, ROLE), identity=[parse_policy("c", compact)])
+    assert (decision.statement.start, decision.statement.end) == ((1, 38), (1, 86))
+    leading = '\n{"Statement": [\n {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}'
+    decision = evaluate(Request("s3:GetObject", OBJECT, ROLE), identity=[parse_policy("l", leading)])
+    assert (decision.statement.start, decision.statement.end) == ((3, 2), (3, 55))
+    # Positions are bookkeeping: the same document parsed from text or a dict is the same policy.
+    assert parse_policy("c", compact) == parse_policy("c", json.loads(compact))
+
+
+def test_more_reported_details():
+    """Policy evaluation logic (EVAL) and IAM API Reference, EvaluationResult (EvalDecisionDetails):
+    the identity side is an explicit deny when the identity policies, the boundary or the session
+    policy deny; reasons say what else was looked at."""
+    request = Request("s3:GetObject", OBJECT, SESSION)
+    assert evaluate(request, identity=[pol(deny())]).identity_decision == "explicit_deny"
+    assert evaluate(request, identity=[pol(allow())], boundary=pol(deny())).identity_decision == "explicit_deny"
+    assert evaluate(request, identity=[pol(allow())], session=pol(deny())).identity_decision == "explicit_deny"
+    assert evaluate(request, identity=[pol(allow())], session=pol(allow())).identity_decision == "allowed"
+    other = pol({"Effect": "Allow", "Principal": {"AWS": USER}, "Action": "s3:*", "Resource": "*"}, name="b")
+    assert evaluate(request, resource=[other]).reason == (
+        f"implicitly denied: no identity-based policy allows s3:GetObject on {OBJECT}, and no resource-based "
+        f"policy grants it to {SESSION}."
+    )
+
+
+def test_edge_inputs():
+    """Principal (PRINCIPAL) and the grammar (GRAMMAR): one-character user names are names; a context
+    value given as a boolean is its JSON text; a hand-built statement without Action matches nothing;
+    positions are reported for every statement of a list."""
+    assert decide(principal=f"arn:aws:iam::{ACCOUNT}:user/x", identity=[pol(allow())]) == "allowed"
+    assert holds("StringEquals", {"k": True}, "true")  # type: ignore[arg-type]
+    by_hand = Policy("h", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*"}]})
+    assert decide(identity=[by_hand]) == "implicit_deny"
+    text = ('{"Statement": [{"Effect": "Deny", "Action": "s3:Put*", "Resource": "*"} ,\n'
+            '  {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}')
+    decision = evaluate(Request("s3:GetObject", OBJECT, ROLE), identity=[parse_policy("t", text)])
+    assert (decision.statement.index, decision.statement.start, decision.statement.end) == (1, (2, 3), (2, 56))
+
+
+def test_action_names_with_hyphens_are_concrete_actions():
+    """Service Authorization Reference, Amazon VPC Lattice: AssociateViaAWSService-EventsAndStates is one
+    action; a request for it is evaluated like any other (only wildcards are refused)."""
+    policy = parse_policy("p", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "vpc-lattice:AssociateViaAWSService-*", "Resource": "*"}]})
+    decision = evaluate(Request(action="vpc-lattice:AssociateViaAWSService-EventsAndStates", resource="*"),
+                        identity=[policy])
+    assert decision.allowed

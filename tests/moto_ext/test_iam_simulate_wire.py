@@ -312,3 +312,19 @@ def test_principal_policy_boundary_input_and_unknown_principal(iam):
             PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/nobody", ActionNames=["s3:GetObject"]
         )
     assert error.value.response["Error"]["Code"] == "NoSuchEntity"
+
+
+def test_kms_key_without_resource_policy_lists_only_the_input_policies(iam):
+    """IAM API Reference, SimulateCustomPolicy: MatchedStatements come from the policies in the
+    request; the engine's assumed default key policy (KMS "Default key policy") is never listed."""
+    key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    policy = doc({"Sid": "UseKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key})
+    response = iam.simulate_custom_policy(
+        PolicyInputList=[policy], CallerArn=f"arn:aws:iam::{ACCOUNT}:user/alice",
+        ActionNames=["kms:Decrypt", "kms:ScheduleKeyDeletion"], ResourceArns=[key],
+    )  # fmt: skip
+    results = by_action(response)
+    assert results["kms:Decrypt"]["EvalDecision"] == "allowed"
+    assert [s["SourcePolicyId"] for s in results["kms:Decrypt"]["MatchedStatements"]] == ["PolicyInputList.1"]
+    assert results["kms:ScheduleKeyDeletion"]["EvalDecision"] == "implicitDeny"
+    assert results["kms:ScheduleKeyDeletion"]["MatchedStatements"] == []

@@ -203,10 +203,8 @@ def is_account_entry(value: str, account: str | None) -> bool:
 def _is_role_entry(value: str, caller: Caller) -> bool:
     if caller.role_name is None:
         return False
-    if value == caller.role_arn:
-        return True
     # A session ARN carries no role path, so compare the account and the role name (role names are
-    # unique in an account whatever their path).
+    # unique in an account whatever their path); this also covers the role's own ARN.
     match = re.fullmatch(r"arn:aws[a-zA-Z-]*:iam::(\d{12}):role/(?:.*/)?([^/]+)", value)
     return bool(match) and match.group(1) == caller.account and match.group(2) == caller.role_name
 

@@ -38,7 +38,9 @@ class Request:
 
 def validate_request(request: Request) -> None:
     """One concrete action (the simulator evaluates calls, not patterns) and a resource."""
-    if not isinstance(request.action, str) or not re.fullmatch(r"[A-Za-z0-9-]+:[A-Za-z0-9]+", request.action):
+    # Action names may hold hyphens (the Service Authorization Reference lists e.g.
+    # vpc-lattice:AssociateViaAWSService-EventsAndStates); wildcards are what is refused.
+    if not isinstance(request.action, str) or not re.fullmatch(r"[A-Za-z0-9-]+:[A-Za-z0-9-]+", request.action):
         raise RequestError(
             f"action {request.action!r} must name one action as service:Action, e.g. s3:GetObject "
             "(no wildcards)"
