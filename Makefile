@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help setup test lint bench list clean-venv
+.PHONY: help setup test lint bench list clean-venv mutate
 .DEFAULT_GOAL := help
 
 help:
@@ -13,6 +13,7 @@ help:
 	@echo "make test     the project's own tests"
 	@echo "make lint     ruff"
 	@echo "make bench    grading speed and memory figures"
+	@echo "make mutate   mutation testing of the simulator engines (MUTATE_ARGS=\"--engine iam --all\")"
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "mla-labs needs $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 2; }
@@ -46,6 +47,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+
+mutate: $(STAMP)
+	$(BIN)/python -m mlalab.dev.mutate $(MUTATE_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
