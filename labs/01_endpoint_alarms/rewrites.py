@@ -45,8 +45,8 @@ def _to_milliseconds(source: str) -> str:
     if '"Id": "latency", "ReturnData": True,' not in source:
         return source
     source = source.replace('"Id": "latency", "ReturnData": True,', '"Id": "latency", "ReturnData": False,')
-    source = re.sub(r'^( +)\],$', r'\1    {"Id": "latency_ms", "Expression": "latency / 1000", "ReturnData": True},\n\1],',
-                    source, count=1, flags=re.M)
+    expression = '{"Id": "latency_ms", "Expression": "latency / 1000", "ReturnData": True}'
+    source = re.sub(r'^( +)\],$', rf'\1    {expression},\n\1],', source, count=1, flags=re.M)
     return re.sub(r'^( +Threshold=.*?)threshold_ms \* 1000(.*?),(  #.*)?$', r'\1threshold_ms\2,', source,
                   flags=re.M)
 
@@ -104,12 +104,15 @@ SAGEMAKER_METRICS = "https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-
 
 REWRITES = [
     Rewrite("p99-decimal", sub(r'"p99"', '"p99.0"'),
-            f"p99.0 and p99 name the same percentile (ExtendedStatistic pattern p(\\d+(\\.\\d+)?)): {PUT_METRIC_ALARM}"),
+            f"p99.0 and p99 name the same percentile (ExtendedStatistic p(\\d+(\\.\\d+)?)): {PUT_METRIC_ALARM}"),
     Rewrite("latency-as-metrics-query", latency_as_metrics_query,
             f"a Metrics list with one MetricStat query that returns data is the single metric: {METRIC_DATA_QUERY}"),
     Rewrite("latency-in-milliseconds", latency_in_milliseconds,
             "metric math converts units: p99(ModelLatency) / 1000 in ms against a threshold in ms "
             f"({SAGEMAKER_METRICS}: ModelLatency is in microseconds; {METRIC_MATH})"),
+    Rewrite("latency-unit-microseconds", sub(r'^( +)(ExtendedStatistic=.*\n)', r'\1\2\1Unit="Microseconds",\n'),
+            f"Unit selects datapoints published in that unit, and ModelLatency is published in Microseconds: "
+            f"{SAGEMAKER_METRICS}"),
     Rewrite("dimensions-reordered",
             sub(r'(\{"Name": "EndpointName", "Value": [^}]+\}),(\s*)(\{"Name": "VariantName", "Value": [^}]+\})',
                 r'\3,\2\1'),
@@ -131,6 +134,10 @@ REWRITES = [
             f"query Ids are names: m1, m2, e1 work as well as errors, invocations: {METRIC_DATA_QUERY}"),
     Rewrite("expression-return-data-default", in_function(ERRORS, sub(r',\s*"ReturnData": True\}', "}")),
             f"ReturnData defaults to True: only the raw metrics must say False: {METRIC_DATA_QUERY}"),
+    Rewrite("error-count-filled",
+            in_function(ERRORS, sub(r'("Expression": "[^"]*?)\b(errors|m1)\b', r'\1FILL(\2, 0)', count=1)),
+            "FILL(errors, 0) only adds a 0 % datapoint where no errors were published, and 0 % does not breach, "
+            f"like missing data treated as notBreaching: {METRIC_MATH}"),
     Rewrite("greater-or-equal-next-float",
             chain(import_line("math"), *(in_function(f, _at_least_next_float) for f in METRIC_FUNCTIONS)),
             "CloudWatch compares doubles: x > T holds exactly when x >= nextafter(T, inf)"),
@@ -151,6 +158,13 @@ REWRITES = [
             "AND commutes"),
     Rewrite("composite-parenthesised", in_function(PAGER, sub(r"AlarmRule=f'(.*)',$", r"AlarmRule=f'(\1)',")),
             f"parentheses group functions in an alarm rule: {COMPOSITE}"),
+    Rewrite("composite-term-repeated",
+            in_function(PAGER, sub(r"AlarmRule=f'(.*) AND (ALARM\([^)]*\))',$", r"AlarmRule=f'\1 AND \2 AND \2',")),
+            "A AND B AND B is A AND B"),
+    Rewrite("composite-de-morgan",
+            in_function(PAGER, sub(r"AlarmRule=f'(ALARM\([^)]*\)) AND (ALARM\([^)]*\))'",
+                                   r"AlarmRule=f'NOT (NOT \1 OR NOT \2)'")),
+            f"De Morgan: A AND B is NOT (NOT A OR NOT B), with AND, OR, NOT and parentheses: {COMPOSITE}"),
     Rewrite("composite-by-arn",
             chain(in_function(PAGER, sub(r'\{(critical_alarm_name|error_rate_alarm_name)\}', r'{alarm_arn(\1)}')),
                   append(ALARM_ARN, "def alarm_arn(")),
@@ -165,6 +179,9 @@ MUTATIONS = [
                 "(warning_alarm_name, 0.3), (critical_alarm_name, 0.5)"),
             "thresholds of 0.3 and 0.5 ms: every normal minute breaches",
             frozenset({"latency-thresholds", "quiet-day"})),
+    Rewrite("critical-threshold-5s", sub(r'\(critical_alarm_name, 500\)', "(critical_alarm_name, 5000)"),
+            "the critical alarm fires at 5 s: a real incident at 900 ms never pages",
+            frozenset({"latency-thresholds", "incident-pages"})),
     Rewrite("latency-average", sub(r'ExtendedStatistic="p99"', 'Statistic="Average"'),
             "the average hides the slow tail", frozenset({"latency-metric"})),
     Rewrite("latency-p90", sub(r'"p99"', '"p90"'), "p90 is another percentile", frozenset({"latency-metric"})),
@@ -186,7 +203,8 @@ MUTATIONS = [
     Rewrite("error-missing-data-default", in_function(ERRORS, sub(r'^ +TreatMissingData=.*\n', "")),
             "TreatMissingData defaults to 'missing'", frozenset({"missing-data"})),
     Rewrite("latency-wrong-topic",
-            in_function(LATENCY, sub(r'AlarmActions=\[warning_topic_arn\]', 'AlarmActions=[warning_topic_arn + "-old"]')),
+            in_function(LATENCY, sub(r'AlarmActions=\[warning_topic_arn\]',
+                                     'AlarmActions=[warning_topic_arn + "-old"]')),
             "the latency alarms notify a topic nobody reads", frozenset({"alarm-actions"})),
     Rewrite("error-extra-topic",
             in_function(ERRORS, sub(r'AlarmActions=\[warning_topic_arn\]',
@@ -200,6 +218,8 @@ MUTATIONS = [
             "fires above 10 %, so 7 % errors never page", frozenset({"error-rate-threshold"})),
     Rewrite("error-one-datapoint", in_function(ERRORS, sub(r'DatapointsToAlarm=2,', "DatapointsToAlarm=1,")),
             "1 out of 3: one bad minute fires the error alarm", frozenset({"error-rate-threshold"})),
+    Rewrite("error-rate-of-4xx", in_function(ERRORS, sub(r'"Invocation5XXErrors"', '"Invocation4XXErrors"')),
+            "4XX errors are the callers' mistakes, not the model's failures", frozenset({"error-rate-math"})),
     Rewrite("error-average-counts", in_function(ERRORS, sub(r'"Stat": "Sum"', '"Stat": "Average"')),
             "Average of counts is not the number of errors", frozenset({"error-rate-math"})),
     Rewrite("composite-or", in_function(PAGER, sub(r'\) AND ALARM\(', ") OR ALARM(")),

@@ -23,6 +23,8 @@ CONDITIONS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policie
 CONFUSED_DEPUTY = "https://docs.aws.amazon.com/sagemaker/latest/dg/security-confused-deputy-prevention.html"
 CONDITION_ELEMENT = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html"
 ACTION_ELEMENT = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html"
+BOUNDARIES = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html"
+MULTIVALUED = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html"
 MANAGED_VS_INLINE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html"
 
 
@@ -88,6 +90,9 @@ EXACT_PREFIX = """permissions["Statement"].append({{"Effect": "Allow", "Action":
 DENY_INSECURE = """permissions["Statement"].append({"Effect": "Deny", "Action": "s3:*", "Resource": "*",
                                  "Condition": {"Bool": {"aws:SecureTransport": "false"}}})"""
 
+BOUNDARY = """boundary = iam.create_policy(PolicyName=f"{role_name}-boundary",
+                             PolicyDocument=json.dumps(permissions))["Policy"]["Arn"]"""
+
 # The permissions policy attached to the role: one put_role_policy line, or create_policy + attach.
 ATTACH = (r'^( *)(iam\.put_role_policy\(.*json\.dumps\(permissions.*\n'
           r'|policy = iam\.create_policy\(.*json\.dumps\(permissions.*\n *iam\.attach_role_policy\(.*\n)')
@@ -122,6 +127,18 @@ REWRITES = [
             "a second ListBucket grant for the exact prefix, which the prefix* grant already covers"),
     Rewrite("list-exact-prefix-string-like", snippet(EXACT_PREFIX.format(operator="StringLike")),
             f"the same grant with StringLike: a value without * or ? matches exactly as StringEquals: {CONDITIONS}"),
+    Rewrite("list-condition-exact-and-wildcard",
+            sub(r'"s3:prefix": \[f"\{training_prefix\}\*"\]', '"s3:prefix": [training_prefix, f"{training_prefix}*"]'),
+            f"prefix* already matches prefix itself: {CONDITIONS}"),
+    Rewrite("boundary-same-as-permissions",
+            chain(insert_before(CREATE_ROLE, BOUNDARY),
+                  sub(r'(role = iam\.create_role\(RoleName=role_name, )', r'\1PermissionsBoundary=boundary, ')),
+            f"a permissions boundary equal to the permissions limits nothing (effective = identity and boundary): "
+            f"{BOUNDARIES}"),
+    Rewrite("list-condition-for-any-value",
+            sub(r'"StringLike": \{"s3:prefix"', '"ForAnyValue:StringLike": {"s3:prefix"'),
+            "for a single-valued key, ForAnyValue:StringLike matches when StringLike does, and both fail when the key "
+            f"is absent: {MULTIVALUED}"),
     Rewrite("condition-keys-case", sub(r'"s3:prefix"', '"S3:Prefix"'),
             f"condition key names are not case-sensitive: {CONDITION_ELEMENT}"),
     Rewrite("actions-case", sub(r'"(s3|kms|logs):(\w+)"', lambda m: f'"{m[1].upper()}:{m[2].lower()}"'),
@@ -205,6 +222,10 @@ MUTATIONS = [
     Rewrite("kms-key-deletion-too",
             sub(r'"kms:GenerateDataKey"\]', '"kms:GenerateDataKey", "kms:ScheduleKeyDeletion"]'),
             "the job can schedule the key's deletion", frozenset({"kms-key"})),
+    Rewrite("kms-create-grant-too", sub(r'"kms:GenerateDataKey"\]', '"kms:GenerateDataKey", "kms:CreateGrant"]'),
+            "CreateGrant hands the key's use to any principal (permissions management)", frozenset({"kms-key"})),
+    Rewrite("logs-delete-stream-too", sub(r'"logs:PutLogEvents"\]', '"logs:PutLogEvents", "logs:DeleteLogStream"]'),
+            "the job can delete its log streams (the audit trail)", frozenset({"training-logs"})),
     Rewrite("logs-any-group", sub(r'log-group:\{log_group\}:log-stream:\*"', 'log-group:*"'),
             "every log group", frozenset({"training-logs"})),
     Rewrite("pass-role-too", sub(r'^( +)\{"Sid": "UseDataKey",',

@@ -27,8 +27,11 @@ class Rewrite:
     why: str
     fails: frozenset[str] = field(default_factory=frozenset)
 
-    def __repr__(self) -> str:  # Hypothesis prints drawn examples: the name is what a reader needs
+    def __repr__(self) -> str:
         return self.name
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # how Hypothesis prints a failing example: names only
+        printer.text(self.name)
 
 
 def sub(pattern: str, repl: str | Callable[[re.Match], str], flags: int = re.M, count: int = 0) -> Edit:
