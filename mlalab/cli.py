@@ -312,6 +312,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_FAILED
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from mlalab import serve
+
+    lab = resolve_lab(args.lab, workspace_dir(args)) if args.lab is not None else None
+    try:
+        return serve.run(lab, port=args.port, seed=args.seed, allow_reset=args.allow_reset)
+    except serve.ServeError as exc:
+        raise CliError(str(exc)) from exc
+    except serve.ScenarioError as exc:
+        print(f"mlalab serve: {exc}", file=sys.stderr)
+        return 3
+
+
 def cmd_iam_simulate(args: argparse.Namespace) -> int:
     from mlalab import iam_simulate
 
@@ -472,6 +485,13 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="check a results document's signature (MLALAB_SIGNING_KEY)")
     v.add_argument("file", help="a document written by mlalab grade / grade-many (any format)")
     v.set_defaults(func=cmd_verify)
+
+    w = sub.add_parser("serve", help="the lab's AWS on loopback, for the AWS CLI, boto3 or a notebook (Ctrl-C stops)")
+    w.add_argument("--port", type=int, default=5050, help="loopback port (default 5050; 0 picks a free one)")
+    w.add_argument("--lab", help="build this lab's scenario first and print the names it created")
+    w.add_argument("--seed", type=int, help="seed of the lab's randomised names (the names of mlalab check N --seed S)")
+    w.add_argument("--allow-reset", action="store_true", help="open moto's /moto-api/ (always refused when grading)")
+    w.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("iam-simulate", help="offline IAM policy simulator")
     from mlalab import iam_simulate

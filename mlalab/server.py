@@ -7,6 +7,10 @@ reset the scenario or inject state that the checks would read. Requests whose pa
 control characters are refused too, as AWS refuses them: stored in a name, they would make the
 server's own XML answers unreadable to the grader and turn a learner's failed lab into a grader
 "error" (and smuggle terminal escapes into reports).
+
+``mlalab serve`` runs the same server in the foreground, on a port of the learner's choice, and may
+open ``/moto-api/`` (``allow_reset``): there no grader reads the state, and a reset is what an
+explorer wants.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import io
 import json
 import logging
 import re
+import socket
 import threading
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -68,13 +73,20 @@ class _RefuseMotoApi:
     """WSGI middleware that answers 403 for moto's control endpoints, and 400 (as AWS would) for API
     parameters with control characters, or names with line breaks."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, allow_reset: bool = False) -> None:
         self.app = app
+        self.allow_reset = allow_reset
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO", "").lstrip("/").startswith("moto-api"):
-            return self._answer(start_response, "403 Forbidden", "text/plain",
-                                b"moto-api is disabled in mla-labs: lab code may only use AWS APIs")
+        path = environ.get("PATH_INFO", "").lstrip("/")
+        if path.startswith("moto-api"):
+            if not self.allow_reset:
+                return self._answer(start_response, "403 Forbidden", "text/plain",
+                                    b"moto-api is disabled in mla-labs: lab code may only use AWS APIs")
+            answer = self.app(environ, start_response)
+            if path == "moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
+                moto_ext.reset()  # moto's reset does not know the extensions' state
+            return answer
         problem = self._bad_parameters(environ)
         if problem:
             message = f"mla-labs: {problem}, which AWS does not accept"
@@ -124,14 +136,36 @@ class _RefuseMotoApi:
         return None
 
 
-class LabServer:
-    """A moto server for one grading run. Use as a context manager."""
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on ``host:port``. SO_REUSEADDR lets a restarted ``mlalab serve`` take its
+    port back from connections still in TIME_WAIT; on Linux and macOS it never shares a port another
+    program listens on."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
-    def __init__(self) -> None:
-        moto_ext.install()
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in the learner's report
-        app = _RefuseMotoApi(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+
+class LabServer:
+    """A moto server for one grading run (or one ``mlalab serve``). Use as a context manager.
+
+    ``port`` 0 takes a free one. A port that cannot be had raises ``OSError`` (``errno.EADDRINUSE``
+    when it is taken): the socket is bound here, not by werkzeug, which would print and exit instead.
+    ``allow_reset`` opens moto's ``/moto-api/`` (refused by default, and always when grading)."""
+
+    def __init__(self, port: int = 0, allow_reset: bool = False) -> None:
+        with _listening_socket("127.0.0.1", port) as listener:  # first: a busy port fails fast
+            moto_ext.install()
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in the learner's report
+            app = _RefuseMotoApi(DomainDispatcherApplication(create_backend_app), allow_reset=allow_reset)
+            # werkzeug serves a duplicate of the socket (``fd``); this one closes with the block
+            self._server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler,
+                                       fd=listener.fileno())
         self.port: int = self._server.server_address[1]
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         # A short poll interval: shutdown() waits for the serving loop to notice, up to one interval.
