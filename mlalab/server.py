@@ -27,6 +27,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from fixtures import moto_ext
+from fixtures.moto_ext import lambda_ as lambda_ext
+from mlalab.sandbox.handler import HandlerPool
 
 REGION = "us-east-1"
 
@@ -171,6 +173,10 @@ class LabServer:
         # A short poll interval: shutdown() waits for the serving loop to notice, up to one interval.
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
                                         daemon=True, name="mlalab-moto")
+        # Lambda handlers are learner code: they run in sandboxed processes of this server's own pool,
+        # never in the grader's process (none starts until a function is invoked).
+        self.lambda_pool = HandlerPool(self.port)
+        lambda_ext.register_executor(self.lambda_pool)
 
     def __enter__(self) -> LabServer:
         self._thread.start()
@@ -179,6 +185,7 @@ class LabServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self.lambda_pool.close()
 
     @staticmethod
     def reset() -> None:

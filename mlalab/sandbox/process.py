@@ -111,26 +111,7 @@ class LearnerProcess:
             "home": str(sandbox),
             "grader_packages": list(course.GRADER_ONLY_IMPORTS),
         }
-        child_argv = [sys.executable, "-I", "-u", str(HERE / "child.py")]
-        if namespaces_available():
-            self.isolation = "linux-namespaces"
-            shared = self.base / "shared"
-            if len(str(shared / "aws.sock")) > UNIX_SOCKET_PATH_MAX:
-                shared = Path(tempfile.mkdtemp(prefix="mlalab-", dir="/tmp"))
-                self.extra = shared
-            else:
-                shared.mkdir()
-            os.chmod(shared, 0o755)
-            self.job["unix_socket"] = str(shared / "aws.sock")
-            self.bridge = UnixBridge(self.job["unix_socket"], self.port)
-            argv = jail_argv(sandbox, root, child_argv, shared=(shared,))
-        else:
-            self.isolation = "process"
-            argv = child_argv
-        self.job["isolation"] = self.isolation
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, cwd=sandbox, env=child_environment(sandbox),
-                                     pass_fds=(self.write_fd,), start_new_session=True)
+        self.proc, self.bridge, self.extra, self.isolation = spawn_child(self.base, self.job, self.port, self.write_fd)
         os.close(self.write_fd)
         self.write_fd = -1
 
@@ -185,6 +166,44 @@ class LearnerProcess:
             if path:
                 remove_tree(path)
         self.base = self.extra = None
+
+
+def spawn_child(base: Path, job: dict, port: int, event_fd: int) \
+        -> tuple[subprocess.Popen, UnixBridge | None, Path | None, str]:
+    """Start ``child.py`` in ``base`` (made by ``layout``) in the strongest isolation available, and
+    complete ``job`` with what that isolation needs (the bridge's socket). Returns the process, the
+    bridge to close, an extra folder to remove, and the isolation's name. Shared by the learner's
+    process and Lambda handlers' (``handler.py``)."""
+    sandbox, root = base / "home", base / "root"
+    child_argv = [sys.executable, "-I", "-u", str(HERE / "child.py")]
+    bridge = extra = None
+    if namespaces_available():
+        isolation = "linux-namespaces"
+        shared = base / "shared"
+        if len(str(shared / "aws.sock")) > UNIX_SOCKET_PATH_MAX:
+            shared = Path(tempfile.mkdtemp(prefix="mlalab-", dir="/tmp"))
+            extra = shared
+        else:
+            shared.mkdir()
+        os.chmod(shared, 0o755)
+        job["unix_socket"] = str(shared / "aws.sock")
+        bridge = UnixBridge(job["unix_socket"], port)
+        argv = jail_argv(sandbox, root, child_argv, shared=(shared,))
+    else:
+        isolation = "process"
+        argv = child_argv
+    job["isolation"] = isolation
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                cwd=sandbox, env=child_environment(sandbox), pass_fds=(event_fd,),
+                                start_new_session=True)
+    except BaseException:
+        if bridge:
+            bridge.close()
+        if extra:
+            remove_tree(extra)
+        raise
+    return proc, bridge, extra, isolation
 
 
 def run_learner(module_file: Path, module_name: str, calls: list[Call], port: int, *,
