@@ -18,6 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from fixtures.moto_ext import cloudtrail, hooks
+from fixtures.moto_ext.cloudtrail.policies import bucket_policy_for_cloudtrail
 from mlalab.engines.cloudtrail import delivery, identity
 from mlalab.server import LabServer
 
@@ -143,6 +144,8 @@ def test_logging_trail_delivers_selected_events_with_digests(client):
     s3, ct = client("s3"), client("cloudtrail")
     s3.create_bucket(Bucket="audit-logs")
     s3.create_bucket(Bucket="training")
+    s3.put_bucket_policy(Bucket="audit-logs", Policy=bucket_policy_for_cloudtrail(  # CloudTrail checks it
+        "audit-logs", "123456789012", "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail"))
     ct.create_trail(Name="org-trail", S3BucketName="audit-logs", IsMultiRegionTrail=True,
                     EnableLogFileValidation=True)
     ct.put_event_selectors(TrailName="org-trail", AdvancedEventSelectors=[
@@ -186,6 +189,8 @@ def test_logging_trail_delivers_selected_events_with_digests(client):
 def test_stopped_trail_delivers_nothing_more(client):
     s3, ct = client("s3"), client("cloudtrail")
     s3.create_bucket(Bucket="audit-2")
+    s3.put_bucket_policy(Bucket="audit-2", Policy=bucket_policy_for_cloudtrail(
+        "audit-2", "123456789012", "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit-trail-2"))
     ct.create_trail(Name="audit-trail-2", S3BucketName="audit-2")
     ct.start_logging(Name="audit-trail-2")
     ct.stop_logging(Name="audit-trail-2")

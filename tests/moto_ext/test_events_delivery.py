@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from fixtures.moto_ext import events as events_ext
+from fixtures.moto_ext.cloudtrail.policies import bucket_policy_for_cloudtrail
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -450,6 +451,8 @@ def test_cloudtrail_record_becomes_an_api_call_event_only_with_a_logging_trail(a
     assert bodies(aws, url) == []  # no trail is logging
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="trail-bucket")
+    s3.put_bucket_policy(Bucket="trail-bucket", Policy=bucket_policy_for_cloudtrail(  # CloudTrail checks it
+        "trail-bucket", "123456789012", "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit"))
     cloudtrail = boto3.client("cloudtrail", region_name=REGION)
     cloudtrail.create_trail(Name="audit", S3BucketName="trail-bucket", IsMultiRegionTrail=True)
     cloudtrail.start_logging(Name="audit")

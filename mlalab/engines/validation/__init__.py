@@ -44,7 +44,7 @@ Lookup = Callable[..., Any]
 Rule = Callable[[Mapping[str, Any], "Lookup | None"], "Rejection | None"]
 
 # Services with cross-parameter rules: each module has ``RULES: dict[operation, list[Rule]]``.
-RULE_MODULES = ("cloudwatch", "iam", "sts", "s3", "kms", "logs", "sagemaker")
+RULE_MODULES = ("cloudwatch", "iam", "sts", "s3", "kms", "logs", "sagemaker", "cloudtrail")
 
 # The error code a service answers a model-constraint violation with. AWS Query services say
 # ValidationError, JSON services ValidationException; CloudWatch Logs says InvalidParameterException
@@ -64,10 +64,12 @@ def service_model(service: str):
 
 
 @cache
-def _rules(service: str) -> Mapping[str, list[Rule]]:
+def _rules(service: str, kind: str = "RULES") -> Mapping[str, list[Rule]]:
+    """A service's rules; ``EARLY`` ones run before the model check, for the services that answer a
+    model-constraint violation with an error of their own (CloudTrail's InvalidMaxResultsException)."""
     if service not in RULE_MODULES:
         return {}
-    return importlib.import_module(f"{__name__}.{service}").RULES
+    return getattr(importlib.import_module(f"{__name__}.{service}"), kind, {})
 
 
 def model_error_code(service: str) -> str:
@@ -83,6 +85,10 @@ def validate(service: str, operation: str, params: Mapping[str, Any], lookup: Lo
     """AWS's refusal of ``operation`` of ``service`` with these (parsed, botocore-shaped) parameters,
     or None when AWS would accept the request as far as these rules know. ``model=False`` skips the
     model constraints (S3 answers them in its own, non-Coral error format)."""
+    for rule in _rules(service, "EARLY").get(operation, ()):
+        rejection = rule(params, lookup)
+        if rejection:
+            return rejection
     if model:
         try:
             shape = service_model(service).operation_model(operation).input_shape
@@ -104,7 +110,7 @@ def rules_table() -> dict[str, dict[str, list[str]]]:
     (the list the closing note publishes)."""
     table: dict[str, dict[str, list[str]]] = {}
     for service in RULE_MODULES:
-        for operation, rules in _rules(service).items():
+        for operation, rules in (*_rules(service, "EARLY").items(), *_rules(service).items()):
             table.setdefault(service, {})[operation] = [
                 (rule.__doc__ or rule.__name__).strip().splitlines()[0] for rule in rules]
     return table
