@@ -2,6 +2,8 @@
 own folder: ``mutations.py``)."""
 
 
+import pytest
+
 from mlalab.catalog import find_lab, lab_module
 from tests.conftest import apply, failing, grade_source
 
@@ -191,3 +193,46 @@ def test_each_missing_data_mode_is_explained_on_its_own(tmp_path, lab01):
     assert "goes to ALARM a few minutes after traffic stops" in texts["breaching"]
     assert len(set(texts.values())) == 3
     assert cw.treats_missing_data({"AlarmName": "a"}, "notBreaching", "").message == texts["missing"]
+
+
+def _rate_alarm(expression: str, threshold: float) -> dict:
+    def stat(query_id: str, metric: str) -> dict:
+        return {"Id": query_id, "ReturnData": False, "MetricStat": {
+            "Metric": {"Namespace": "AWS/SageMaker", "MetricName": metric, "Dimensions": []}, "Period": 60,
+            "Stat": "Sum"}}
+
+    return {"AlarmName": "rate", "Threshold": threshold, "ComparisonOperator": "GreaterThanThreshold",
+            "EvaluationPeriods": 3, "Metrics": [stat("errors", "Invocation5XXErrors"), stat("calls", "Invocations"),
+                                                {"Id": "e", "Expression": expression, "ReturnData": True}]}
+
+
+@pytest.mark.parametrize(("expression", "threshold"), [
+    ("100 * errors / calls", 5), ("errors / calls", 0.05), ("1 - (calls - errors) / calls", 0.05),
+    ("errors * 100 / calls", 5), ("IF(calls > 0, errors / calls * 100, 0)", 5)])
+def test_equivalent_error_rates_mean_the_same(expression, threshold):
+    """Grade meaning, not spelling: every form of errors / invocations above 5 % is the same alarm."""
+    from checks import cloudwatch as cw
+
+    alarm = _rate_alarm(expression, threshold)
+    assert cw.ratio_problem(alarm, "Invocation5XXErrors", "Invocations") is None
+    assert cw.rate_trigger(alarm, "Invocation5XXErrors", "Invocations") == pytest.approx(0.05, rel=1e-6)
+    assert cw.error_rate_notes(alarm, "Invocation5XXErrors", "Invocations", 0.05) == ""
+
+
+@pytest.mark.parametrize(("expression", "problem"), [
+    ("calls / errors", "the ratio is inverted"),
+    ("100 * calls / errors", "the ratio is inverted"),
+    ("errors + 0 * calls", "does not fall when Invocations rises"),
+    ("calls / 1000 + 0 * errors", "does not rise when Invocation5XXErrors rises"),
+])
+def test_wrong_ratios_are_named(expression, problem):
+    from checks import cloudwatch as cw
+
+    assert problem in cw.ratio_problem(_rate_alarm(expression, 5), "Invocation5XXErrors", "Invocations")
+
+
+def test_an_alarm_that_never_fires_is_named():
+    from checks import cloudwatch as cw
+
+    note = cw.error_rate_notes(_rate_alarm("100 * errors / calls", 500), "Invocation5XXErrors", "Invocations", 0.05)
+    assert note == "Why: the alarm does not fire even when every call fails."

@@ -319,6 +319,27 @@ def test_evaluate_alarms_moves_metric_alarms_and_their_composites(cw) -> None:
     assert composite(cw, "comp")["StateValue"] == "ALARM"
 
 
+def test_evaluate_alarms_applies_the_alarm_unit(cw) -> None:
+    """PutMetricAlarm, Unit: "If you specify a unit, the alarm only sees datapoints with that unit" —
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html.
+    The unit travels from PutMetricData and PutMetricAlarm (and a MetricStat's Unit) into the evaluator."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    dims = [{"Name": "InstanceId", "Value": "i-1"}]
+    put_metric_alarm(cw, "in-percent", Dimensions=dims, Unit="Percent")
+    put_metric_alarm(cw, "in-seconds", Dimensions=dims, Unit="Seconds")
+    stat = {"Metric": {"Namespace": "AWS/EC2", "MetricName": "CPUUtilization", "Dimensions": dims},
+            "Period": 60, "Stat": "Maximum", "Unit": "Seconds"}
+    cw.put_metric_alarm(AlarmName="math-seconds", EvaluationPeriods=1, Threshold=90.0,
+                        ComparisonOperator="GreaterThanThreshold",
+                        Metrics=[{"Id": "m1", "MetricStat": stat, "ReturnData": False},
+                                 {"Id": "e1", "Expression": "FILL(m1, 0)", "ReturnData": True}])
+    cw.put_metric_data(Namespace="AWS/EC2", MetricData=[{
+        "MetricName": "CPUUtilization", "Dimensions": dims, "Timestamp": now - timedelta(seconds=30),
+        "Value": 97.0, "Unit": "Percent"}])
+    states = evaluate_alarms(ACCOUNT, REGION, at=now)
+    assert states == {"in-percent": "ALARM", "in-seconds": "INSUFFICIENT_DATA", "math-seconds": "OK"}
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     srv = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

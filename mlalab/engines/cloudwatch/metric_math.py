@@ -73,15 +73,11 @@ _TOKEN = re.compile(
 def tokenize(expression: str) -> list[tuple[str, str]]:
     tokens: list[tuple[str, str]] = []
     for match in _TOKEN.finditer(expression):
-        kind = match.lastgroup
-        if kind is None:
-            continue
+        kind = str(match.lastgroup)  # every match has exactly one group: the regex has no empty branch
         text = match.group(kind)
         if kind == "bad":
             raise ValueError(f"Unsupported character {text!r} in metric math expression {expression!r}")
-        if kind == "name" and text.upper() in ("AND", "OR") and text.isupper():
-            kind, text = "op", text
-        tokens.append((kind, text))
+        tokens.append((kind, text))  # AND / OR stay names: the grammar reads operators by their text
     return tokens
 
 
@@ -524,12 +520,12 @@ def _map_values(series: Series, fn: Callable[[float], float]) -> Series:
 
 
 def _repeat(series: Series) -> Series:
+    """Each gap takes the most recent value before it (the first value has nothing before it)."""
     out: Series = {}
-    last: float | None = None
-    for i in range(min(series, default=0), max(series, default=-1) + 1):
-        last = series.get(i, last)
-        if last is not None:
-            out[i] = last
+    indexes = sorted(series)
+    for a, b in zip(indexes, [*indexes[1:], indexes[-1] + 1] if indexes else [], strict=True):
+        for i in range(a, b):
+            out[i] = series[a]
     return out
 
 

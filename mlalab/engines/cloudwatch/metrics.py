@@ -42,7 +42,7 @@ class Datapoint:
 
     start: datetime
     value: float | None
-    sample_count: float = 0.0
+    sample_count: float
 
 
 MetricKey = tuple[str, str, frozenset[tuple[str, str]]]
@@ -118,9 +118,6 @@ class MetricStore:
     def units(self, namespace: str, metric_name: str, dimensions: dict[str, str]) -> set[str]:
         """Every unit the metric was published in (to explain an alarm whose Unit matches none)."""
         return {s.unit for s in self._series.get(metric_key(namespace, metric_name, dimensions), [])}
-
-    def metrics(self) -> list[MetricKey]:
-        return sorted(self._series, key=lambda k: (k[0], k[1], sorted(k[2])))
 
 
 def period_starts(at: datetime, period: int, count: int) -> list[datetime]:
