@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from mlalab import cli
 from mlalab.catalog import BEGIN, END, find_lab, load_labs
 from mlalab.grading import grade
@@ -55,6 +57,7 @@ def in_process_fingerprint(result: SubmissionResult) -> dict:
     return fingerprint({**doc, "labs": sorted(doc["labs"], key=lambda lab: lab["lab"])})
 
 
+@pytest.mark.slow
 def test_twelve_gradings_in_parallel_and_in_series_and_in_any_lab_order_agree(tmp_path, capsys):
     kinds = submissions()
     runs: dict[str, list[dict]] = {kind: [] for kind in kinds}
