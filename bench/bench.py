@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from mlalab.batch import process_tree
+from mlalab.batch.worker import process_tree
 from mlalab.catalog import BEGIN, END, find_lab, load_labs
 
 HERE = Path(__file__).resolve().parent
@@ -200,8 +200,8 @@ def main(argv: list[str] | None = None) -> int:
                  "--seed", str(seed)]
         figures = {
             "floor": repeated("the floor", [sys.executable, "-c", FLOOR_CODE], runs),
-            "lab_1": repeated("lab 1", [*grade, "--lab", "1"], runs, reference_passes(doc)),
-            "lab_2": repeated("lab 2", [*grade, "--lab", "2"], runs, reference_passes(doc)),
+            **{f"lab_{lab.id}": repeated(f"lab {lab.id}", [*grade, "--lab", str(lab.id)], runs,
+                                         reference_passes(doc)) for lab in labs},
             "all_labs": repeated("all labs", grade, runs, reference_passes(doc)),
         }
         floor = figures["floor"]["median_s"]
@@ -209,8 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             figure["ratio_to_floor"] = figure["median_s"] / floor
 
         rows = [("floor: python -c \"import boto3, moto\"", figures["floor"]),
-                ("mlalab grade --reference --lab 1", figures["lab_1"]),
-                ("mlalab grade --reference --lab 2", figures["lab_2"]),
+                *[(f"mlalab grade --reference --lab {lab.id}", figures[f"lab_{lab.id}"]) for lab in labs],
                 (f"mlalab grade --reference (all {len(labs)} labs)", figures["all_labs"])]
         print(f"{'Single gradings (each a fresh process)':<44} {'median':>8} {'vs floor':>9}   "
               "peak memory: largest RSS / tree PSS")
@@ -220,13 +219,13 @@ def main(argv: list[str] | None = None) -> int:
         print()
 
         targets = []
-        for key, lab in (("lab_1", 1), ("lab_2", 2)):
-            figure = figures[key]
+        for lab in (lab.id for lab in labs):
+            figure = figures[f"lab_{lab}"]
             targets.append((f"lab {lab} within {ONE_LAB_RATIO:g}x the floor", f"{figure['ratio_to_floor']:.1f}x",
                             figure["ratio_to_floor"] <= ONE_LAB_RATIO))
             targets.append((f"lab {lab} under {ONE_LAB_SECONDS:g} s", f"{figure['median_s']:.2f} s",
                             figure["median_s"] < ONE_LAB_SECONDS))
-        single = [figures[k] for k in ("lab_1", "lab_2", "all_labs")]
+        single = [figures[k] for k in figures if k != "floor"]
         largest = max(f["max_rss_mb"] for f in single)
         tree = max(f["tree_pss_mb"] for f in single)
         targets.append((f"peak memory under {PEAK_MB:g} MB (largest process)", f"{largest:.0f} MB",
