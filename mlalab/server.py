@@ -28,6 +28,7 @@ from werkzeug.serving import make_server
 
 from fixtures import moto_ext
 from fixtures.moto_ext import lambda_ as lambda_ext
+from mlalab.catalog import load_labs
 from mlalab.sandbox.handler import HandlerPool
 
 REGION = "us-east-1"
@@ -175,7 +176,10 @@ class LabServer:
                                         daemon=True, name="mlalab-moto")
         # Lambda handlers are learner code: they run in sandboxed processes of this server's own pool,
         # never in the grader's process (none starts until a function is invoked).
-        self.lambda_pool = HandlerPool(self.port)
+        # The reference solutions stay out of reach of handlers as of the learner's code (what the
+        # fallback sandbox needs; the namespace jail does not mount the project at all).
+        blocked = sorted(str(lab.solution_path) for lab in load_labs())
+        self.lambda_pool = HandlerPool(self.port, blocked_paths=blocked)
         lambda_ext.register_executor(self.lambda_pool)
 
     def __enter__(self) -> LabServer:
