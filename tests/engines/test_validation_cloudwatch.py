@@ -158,3 +158,47 @@ def test_model_constraints_of_other_alarm_operations(operation, params, path):
     rejection = validate("cloudwatch", operation, params)
     assert rejection is not None and rejection.code == "ValidationError"
     assert f"at '{path}' failed to satisfy constraint" in rejection.message
+
+
+@pytest.mark.parametrize("period, ok", [(10, True), (20, True), (30, True), (60, True), (120, True),
+                                        (11, False), (21, False), (31, False), (59, False)])
+def test_period_values(period, ok):
+    """Period: "Valid values are 10, 20, 30, and any multiple of 60" (PutMetricAlarm, Period)."""
+    expected = None if ok else ("ValidationError", "Period must be 10, 30 or a multiple of 60")
+    assert put(Period=period) == expected
+
+
+@pytest.mark.parametrize("changes", [
+    pytest.param(dict(DatapointsToAlarm=3, EvaluationPeriods=3), id=f"m-equals-n {PUT}"),
+    pytest.param(dict(Period=86400, EvaluationPeriods=7, DatapointsToAlarm=1), id=f"exactly-seven-days {PUT}"),
+])
+def test_boundaries_that_are_accepted(changes):
+    """M out of N with M = N, and an evaluation window of exactly 604,800 seconds (PutMetricAlarm,
+    DatapointsToAlarm and EvaluationPeriods)."""
+    assert put(**changes) is None
+
+
+def test_an_unknown_id_with_capitals_is_still_an_id():
+    """Ids start with a lower-case letter and may hold capitals later (MetricDataQuery, Id), so "eRate"
+    in an expression is an Id, and one the list does not have."""
+    queries = [_stat("errors", "E"), {"Id": "rate", "Expression": "errors / eRate", "ReturnData": True}]
+    assert put(Metrics=queries) == ("ValidationError", "Error in expression 'rate': Unrecognized metric 'eRate'.")
+
+
+def test_anomaly_detection_alarm_returns_the_metric_and_the_band():
+    """An anomaly-detection alarm names the band in ThresholdMetricId; the metric and the band both return
+    data (PutMetricAlarm, ThresholdMetricId; its "Anomaly Detection Model Alarm" example)."""
+    metrics = [{**_stat("m1", "ModelLatency"), "ReturnData": True},
+               {"Id": "ad1", "Expression": "ANOMALY_DETECTION_BAND(m1, 2)", "ReturnData": True}]
+    assert put(Metrics=metrics, ThresholdMetricId="ad1", Threshold=None,
+               ComparisonOperator="LessThanLowerOrGreaterThanUpperThreshold") is None
+
+
+@pytest.mark.parametrize("datum", [
+    pytest.param({"Values": [1.0, 2.0]}, id=f"values-without-counts {DATUM}"),
+    pytest.param({"Values": [1.0, 2.0], "Counts": [3.0, 1.0]}, id=f"same-size {DATUM}"),
+])
+def test_values_without_counts_or_of_the_same_size_are_accepted(datum):
+    """Counts is optional (each value then counts once); when given it has the size of Values (MetricDatum)."""
+    assert validate("cloudwatch", "PutMetricData", {"Namespace": "N", "MetricData": [
+        {"MetricName": "M", **datum}]}) is None

@@ -89,6 +89,10 @@ def test_white_space_does_not_count():
                  "Cannot exceed quota for PolicySize: 6144", id=f"managed-6144 {QUOTAS}"),
     pytest.param(10240, "PutRolePolicy", lambda d: {"RoleName": "r", "PolicyName": "p", "PolicyDocument": d},
                  "Maximum policy size of 10240 bytes exceeded for role r", id=f"inline-10240 {QUOTAS}"),
+    pytest.param(2048, "PutUserPolicy", lambda d: {"UserName": "u", "PolicyName": "p", "PolicyDocument": d},
+                 "Maximum policy size of 2048 bytes exceeded for user u", id=f"user-inline-2048 {QUOTAS}"),
+    pytest.param(5120, "PutGroupPolicy", lambda d: {"GroupName": "g", "PolicyName": "p", "PolicyDocument": d},
+                 "Maximum policy size of 5120 bytes exceeded for group g", id=f"group-inline-5120 {QUOTAS}"),
 ])
 def test_size_quotas_at_the_boundary(limit, operation, params, message):
     policy = TRUST if operation == "CreateRole" else IDENTITY
@@ -150,3 +154,61 @@ def test_assume_role_duration_within_the_role_maximum():
     assert rejection.message == "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
     assert validate("sts", "AssumeRole", params, lambda kind, **keys: 7200) is None
     assert validate("sts", "GetCallerIdentity", {}) is None
+
+
+@pytest.mark.parametrize("document, message", [
+    pytest.param(json.dumps({**IDENTITY, "Statement": []}), "Syntax errors in policy.", id=f"no-statement {GRAMMAR}"),
+    pytest.param(json.dumps({**IDENTITY, "Statement": ["s3:GetObject"]}), "Syntax errors in policy.",
+                 id=f"statement-not-object {GRAMMAR}"),
+    pytest.param(_statement(IDENTITY, NotAction="s3:PutObject"), "Syntax errors in policy.",
+                 id=f"action-and-notaction {GRAMMAR}"),
+    pytest.param(_statement(IDENTITY, NotResource="*"), "Syntax errors in policy.",
+                 id=f"resource-and-notresource {GRAMMAR}"),
+    pytest.param(_statement(IDENTITY, Action=5), "Syntax errors in policy.", id=f"action-not-string {GRAMMAR}"),
+    pytest.param(_statement(IDENTITY, Action=["s3:GetObject", ["s3:PutObject"]]), "Syntax errors in policy.",
+                 id=f"action-list-not-strings {GRAMMAR}"),
+    pytest.param(_statement(IDENTITY, Action=":GetObject"),
+                 "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
+                 id=f"empty-vendor {GRAMMAR}"),
+    pytest.param(_statement(IDENTITY, NotPrincipal={"AWS": "arn:aws:iam::123456789012:root"}),
+                 "Policy document should not specify a principal.", id=f"notprincipal-in-identity {GRAMMAR}"),
+])
+def test_more_identity_policy_grammar(document, message):
+    """Statement is one statement object or a non-empty list of them; Action/NotAction, Resource/NotResource
+    and Principal/NotPrincipal exclude each other; an action is a string "vendor:Name" (policy grammar)."""
+    assert _code("CreatePolicy", PolicyName="p", PolicyDocument=document) == ("MalformedPolicyDocument", message, 400)
+
+
+@pytest.mark.parametrize("changes", [
+    pytest.param(dict(Action=None, NotAction="iam:*"), id=f"notaction {GRAMMAR}"),
+    pytest.param(dict(Resource=None, NotResource="arn:aws:s3:::secret/*"), id=f"notresource {GRAMMAR}"),
+    pytest.param(dict(Action=["s3:GetObject", "s3:ListBucket"]), id=f"action-list {GRAMMAR}"),
+])
+def test_not_elements_stand_for_their_element(changes):
+    """NotAction and NotResource take the place of Action and Resource (policy grammar)."""
+    assert _code("CreatePolicy", PolicyName="p", PolicyDocument=_statement(IDENTITY, **changes)) is None
+    assert _code("CreatePolicy", PolicyName="p",
+                 PolicyDocument=json.dumps({**IDENTITY, "Statement": IDENTITY["Statement"][0]})) is None
+
+
+@pytest.mark.parametrize("operation, params, member", [
+    ("CreateRole", {"RoleName": "r"}, "assumeRolePolicyDocument"),
+    ("UpdateAssumeRolePolicy", {"RoleName": "r"}, "policyDocument"),
+    ("CreatePolicy", {"PolicyName": "p"}, "policyDocument"),
+    ("PutRolePolicy", {"RoleName": "r", "PolicyName": "p"}, "policyDocument"),
+])
+def test_a_missing_document_is_the_models_to_report(operation, params, member):
+    """The document is required (API reference of each operation): the model answers "must not be null",
+    and the grammar rules, which have nothing to read, add nothing."""
+    rejection = validate("iam", operation, params)
+    assert rejection.message == (f"1 validation error detected: Value null at '{member}' failed to satisfy "
+                                 "constraint: Member must not be null")
+    assert validate("iam", operation, params, model=False) is None
+
+
+def test_assume_role_without_duration_or_role_state():
+    """Without DurationSeconds the role's maximum does not matter; without the role's state (no lookup)
+    the rule is skipped, never guessed (AssumeRole, DurationSeconds)."""
+    params = {"RoleArn": "arn:aws:iam::123456789012:role/r", "RoleSessionName": "ok"}
+    assert validate("sts", "AssumeRole", params, lambda kind, **keys: 3600) is None
+    assert validate("sts", "AssumeRole", {**params, "DurationSeconds": 7200}) is None
