@@ -190,7 +190,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from mlalab.formats.integrity import UNVERIFIABLE_NOTE
     from mlalab.grading import GradingError, grade
 
-    labs = [resolve_lab(args.lab)] if args.lab else list(load_labs())
+    labs = [resolve_lab(token) for token in dict.fromkeys(args.lab)] if args.lab else list(load_labs())
     if args.reference:
         if any(not lab.solution_path.is_file() for lab in labs):  # the learner edition ships starters only
             raise CliError("this edition has no reference solutions")
@@ -337,6 +337,12 @@ def cmd_iam_grants(args: argparse.Namespace) -> int:
     return iam_grants.run(args)
 
 
+def cmd_reachability(args: argparse.Namespace) -> int:
+    from mlalab import reachability
+
+    return reachability.run(args)
+
+
 # --- maintainer tools (mlalab dev ...) -----------------------------------------------------------
 
 
@@ -454,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("grade", help="grade a submission folder (CI)")
     g.add_argument("path", nargs="?", help="folder laid out like the workspace (labNN.py files)")
-    g.add_argument("--lab", help="grade only this lab")
+    g.add_argument("--lab", action="append", help="grade only this lab (repeat for several)")
     g.add_argument("--format", choices=["text", "json", "junit", "gradescope", "github"], default="text")
     g.add_argument("--out", help="write the document to this file")
     g.add_argument("--reference", action="store_true", help="grade the shipped reference solutions")
@@ -504,6 +510,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     iam_grants.add_arguments(g)
     g.set_defaults(func=cmd_iam_grants)
+
+    r = sub.add_parser("reachability", help="can traffic flow between two points of a VPC (Reachability Analyzer)")
+    from mlalab import reachability
+
+    reachability.add_arguments(r)
+    r.set_defaults(func=cmd_reachability)
 
     add_dev_commands(sub)
     for command in sub.choices.values():  # every command, whoever added it

@@ -146,8 +146,9 @@ def test_the_learner_edition_installs_and_runs_make_lab_1(tmp_path):
     print(f"\nmake lab-1 in a fresh learner edition (venv + install + grading): {took:.1f} s")
     output = done.stdout + done.stderr
     assert "Score 0/25" in output, output[-3000:]
-    assert "Error 1" in output  # `mlalab check` exited 1 (make itself reports that with exit code 2)
-    assert done.returncode != 0
+    # Failing checks are the learner's normal loop: make exits 0 once grading ran, with no "Error" line.
+    assert "Error" not in output.split("Score 0/25")[-1]
+    assert done.returncode == 0
     starter = (dest / "labs" / "01_endpoint_alarms" / "starter.py").read_text()
     assert (dest / "workspace" / "lab01.py").read_text() == starter
 
