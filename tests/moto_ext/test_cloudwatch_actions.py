@@ -225,9 +225,11 @@ def test_advance_clock_sees_a_spike_that_came_and_went(aws: dict[str, Any]) -> N
     error_rate_alarm(aws, AlarmActions=[topic], OKActions=[ok_topic])
     t0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=30)
     publish_errors(aws, t0, [0, 0, 9, 9, 0, 0, 0])
-    # Evaluated only at the end, the spike is invisible (and the state, already OK in moto, does not move).
+    # Evaluated only at the end, the spike is invisible: the new alarm goes INSUFFICIENT_DATA -> OK, nothing more.
     assert evaluate_alarms(ACCOUNT, REGION, at=t0 + timedelta(minutes=8))["challenger-5xx"] == "OK"
     assert drain(aws, inbox) == []
+    (first,) = drain(aws, ok_inbox)
+    assert json.loads(first["Message"])["OldStateValue"] == "INSUFFICIENT_DATA"
     walked = advance_clock(t0, t0 + timedelta(minutes=8), account_id=ACCOUNT, region_name=REGION)
     assert [(t.old.value, t.new.value) for t in walked] == [("OK", "ALARM"), ("ALARM", "OK")]
     assert len(drain(aws, inbox)) == 1 and len(drain(aws, ok_inbox)) == 1

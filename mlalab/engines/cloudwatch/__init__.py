@@ -23,9 +23,13 @@ from .alarms import (
     evaluate_metric_alarm,
 )
 from .composite import (
+    ChildState,
     CompositeRule,
     alarm_name_from_reference,
+    composite_configured_reason,
     composite_evaluation_order,
+    composite_reason_data,
+    composite_transition_reason,
     evaluate_composite_rule,
     lookup_state,
     parse_composite_rule,
@@ -58,9 +62,10 @@ from .replay import Replay, dumps_reason_data, replay
 
 __all__ = [
     "ALARM", "BASIC_STATISTICS", "EXTRA_EVALUATION_PERIODS", "FUNCTIONS", "INSUFFICIENT_DATA", "NO_UNIT", "OK",
-    "SEARCH_REFUSED", "STATES", "TREAT_MISSING_DATA", "AlarmState", "CompositeRule", "Datapoint", "Decision",
-    "MathEvaluator", "MetricStore", "Replay", "Sample", "Series", "SeriesArray", "aggregate",
-    "alarm_name_from_reference", "breaches", "composite_evaluation_order", "decide_state", "dimensions_dict",
+    "SEARCH_REFUSED", "STATES", "TREAT_MISSING_DATA", "AlarmState", "ChildState", "CompositeRule", "Datapoint",
+    "Decision", "MathEvaluator", "MetricStore", "Replay", "Sample", "Series", "SeriesArray", "aggregate",
+    "alarm_name_from_reference", "breaches", "composite_configured_reason", "composite_evaluation_order",
+    "composite_reason_data", "composite_transition_reason", "decide_state", "dimensions_dict",
     "dumps_reason_data", "evaluate_composite_rule", "evaluate_expression", "evaluate_metric_alarm",
     "low_sample_threshold", "lookup_state", "math_datapoints", "math_period", "parse_composite_rule",
     "parse_percentile", "period_starts", "referenced_alarms", "replay", "returned_query",

@@ -12,11 +12,13 @@ Alarm references may be bare or double-quoted names or alarm ARNs. ``AT_LEAST(n,
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from fractions import Fraction
 
 from .alarms import ALARM, INSUFFICIENT_DATA, OK
+from .notifications import aws_time
 
 
 @dataclass(frozen=True)
@@ -293,3 +295,58 @@ def composite_evaluation_order(composites: Mapping[str, CompositeRule]) -> tuple
                 done.add(name)
                 progress = True
     return order, set(composites) - done
+
+
+# ---- state reasons ------------------------------------------------------------------------------
+# The wording CloudWatch writes when a composite alarm changes state, as recorded in the composite
+# examples of "Alarm events and EventBridge"
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html):
+#   reason: "arn:...:alarm:FirstChild transitioned to ALARM at Friday 22 July, 2022 15:57:45 UTC"
+#   reason: "arn:...:alarm:Main was created and its alarm rule evaluates to OK"
+#   reasonData: {"triggeringAlarms":[{"arn":"arn:...",
+#                                     "state":{"value":"ALARM","timestamp":"2022-07-22T15:57:45.394+0000"}}]}
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+@dataclass(frozen=True)
+class ChildState:
+    """A composite's child as its state reason names it: ARN, state value and when it entered it."""
+
+    arn: str
+    value: str
+    timestamp: datetime
+
+
+def reason_time(at: datetime) -> str:
+    """``Friday 22 July, 2022 15:57:45 UTC``: the long form composite reasons use (English names
+    whatever the process locale, as CloudWatch writes them)."""
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return f"{_DAYS[at.weekday()]} {at.day:02d} {_MONTHS[at.month - 1]}, {at.year} {at:%H:%M:%S} UTC"
+
+
+def composite_transition_reason(child: ChildState) -> str:
+    """The reason of a composite whose state changed because ``child`` changed state."""
+    return f"{child.arn} transitioned to {child.value} at {reason_time(child.timestamp)}"
+
+
+def composite_configured_reason(arn: str, state: str, created: bool = True) -> str:
+    """The reason of a composite evaluated because it was created (documented wording) or updated
+    (the same sentence with "updated": AWS's examples show only the creation)."""
+    return f"{arn} was {'created' if created else 'updated'} and its alarm rule evaluates to {state}"
+
+
+def composite_reason_data(state: str, children: Sequence[ChildState]) -> dict:
+    """``{"triggeringAlarms": [...]}``: for ALARM the children in ALARM, otherwise the children not in
+    ALARM (the documented OK examples list every OK child), most recently changed first as in those
+    examples; each with its state value and timestamp."""
+    chosen = [c for c in children if (c.value == ALARM) == (state == ALARM)]
+    chosen.sort(key=lambda c: _aware(c.timestamp), reverse=True)
+    return {"triggeringAlarms": [{"arn": c.arn, "state": {"value": c.value, "timestamp": aws_time(c.timestamp)}}
+                                 for c in chosen]}
+
+
+def _aware(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
