@@ -88,3 +88,13 @@ def test_uninstall_gives_moto_its_method_back() -> None:
     assert SageMakerResponse.update_endpoint_weights_and_capacities is not patched
     sagemaker_ext.install()
     assert SageMakerResponse.update_endpoint_weights_and_capacities is patched
+
+
+@pytest.mark.parametrize("isolated", [True, False])
+def test_create_model_keeps_network_isolation(sm, isolated):
+    """CreateModel API reference, EnableNetworkIsolation: AWS keeps the flag and DescribeModel answers
+    it (moto alone always answers false)."""
+    name = f"isolated-{str(isolated).lower()}"
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, EnableNetworkIsolation=isolated,
+                    PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1"})
+    assert sm.describe_model(ModelName=name)["EnableNetworkIsolation"] is isolated

@@ -44,7 +44,7 @@ Lookup = Callable[..., Any]
 Rule = Callable[[Mapping[str, Any], "Lookup | None"], "Rejection | None"]
 
 # Services with cross-parameter rules: each module has ``RULES: dict[operation, list[Rule]]``.
-RULE_MODULES = ("cloudwatch", "iam", "sts", "s3", "kms", "logs", "sagemaker", "cloudtrail")
+RULE_MODULES = ("cloudwatch", "iam", "sts", "s3", "kms", "logs", "sagemaker", "cloudtrail", "ec2")
 
 # The error code a service answers a model-constraint violation with. AWS Query services say
 # ValidationError, JSON services ValidationException; CloudWatch Logs says InvalidParameterException
