@@ -90,6 +90,10 @@ def test_assumed_role_and_iam_user_keys_map_to_their_identities(client):
     iam.create_user(UserName="dana")
     key = iam.create_access_key(UserName="dana")["AccessKey"]
     iam.create_role(RoleName="ops", AssumeRolePolicyDocument=json.dumps(TRUST))
+    read_models = {"Version": "2012-10-17",
+                   "Statement": [{"Effect": "Allow", "Action": "sagemaker:ListModels", "Resource": "*"}]}
+    iam.put_role_policy(RoleName="ops", PolicyName="read-models",  # role sessions are authorized
+                        PolicyDocument=json.dumps(read_models))
     creds = client("sts").assume_role(RoleArn="arn:aws:iam::123456789012:role/ops",
                                       RoleSessionName="night-shift")["Credentials"]
     client("sagemaker", key=key["AccessKeyId"], secret=key["SecretAccessKey"]).list_endpoints()
