@@ -13,7 +13,6 @@ import pytest
 
 from fixtures.moto_ext import authorization
 from fixtures.moto_ext import lambda_ as lambda_ext
-from mlalab.sandbox.handler import HandlerPool
 from mlalab.server import LabServer
 from tests.moto_ext.test_lambda_invoke import BASIC, TRUST, package
 
@@ -31,16 +30,6 @@ def handler(event, context):
         return {"code": error.response["Error"]["Code"], "message": error.response["Error"]["Message"]}
     return {"code": None}
 '''
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LabServer]:
-    with LabServer() as lab:
-        pool = HandlerPool(lab.port)
-        previous = lambda_ext.register_executor(pool)
-        yield lab
-        lambda_ext.register_executor(previous)
-        pool.reset()
 
 
 @pytest.fixture

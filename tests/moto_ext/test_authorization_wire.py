@@ -26,12 +26,6 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]})
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LabServer]:
-    with LabServer() as lab:
-        yield lab
-
-
 def client(server: LabServer, name: str, credentials: dict | None = None):
     keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
     if credentials:

@@ -9,7 +9,6 @@ reference, Errors); the key stored as its ARN; delivery stopped by a bucket poli
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import boto3
 import pytest
@@ -21,12 +20,6 @@ from mlalab.server import LabServer
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/audit"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LabServer]:
-    with LabServer() as lab_server:
-        yield lab_server
 
 
 @pytest.fixture

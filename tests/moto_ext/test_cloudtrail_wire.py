@@ -9,7 +9,6 @@ import gzip
 import json
 import re
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -24,12 +23,6 @@ from mlalab.server import LabServer
 
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LabServer]:
-    with LabServer() as lab_server:
-        yield lab_server
 
 
 @pytest.fixture

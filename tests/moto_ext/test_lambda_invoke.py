@@ -22,7 +22,6 @@ import boto3
 import pytest
 
 from fixtures.moto_ext import lambda_ as lambda_ext
-from mlalab.sandbox.handler import HandlerPool
 from mlalab.server import LabServer
 
 REGION = "us-east-1"
@@ -84,16 +83,6 @@ def package(source: str, module: str = "app") -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(f"{module}.py", source)
     return buffer.getvalue()
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LabServer]:
-    with LabServer() as lab:
-        pool = HandlerPool(lab.port)
-        previous = lambda_ext.register_executor(pool)
-        yield lab
-        lambda_ext.register_executor(previous)
-        pool.reset()
 
 
 @pytest.fixture

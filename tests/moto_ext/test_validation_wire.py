@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import boto3
 import pytest
@@ -22,12 +21,6 @@ from tests.conftest import apply, grade_source
 
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LabServer]:
-    with LabServer() as lab_server:
-        yield lab_server
 
 
 @pytest.fixture
