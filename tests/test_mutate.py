@@ -109,6 +109,22 @@ def test_kills_mutants_reports_a_survivor_and_honours_the_survivors_file(project
     assert report["malformed_entries"] == ["- not an entry at all"]
 
 
+def test_keyword_escaped_engine_is_tested_by_its_plain_name(tmp_path: Path) -> None:
+    """``lambda_`` (PEP 8's escape of a keyword) is tested by ``test_lambda_*.py``, and a plain
+    engine never takes another engine's files (``config`` is not ``configservice``)."""
+    engines_dir, tests = tmp_path / "pkg" / "engines", tmp_path / "tests" / "engines"
+    for name in ("lambda_", "config"):
+        (engines_dir / name).mkdir(parents=True)
+        (engines_dir / name / "__init__.py").write_text("")
+    tests.mkdir(parents=True)
+    for name in ("test_lambda_async.py", "test_lambda__runtime.py", "test_config_rules.py", "test_configservice.py",
+                 "test_lambdax_y.py"):
+        (tests / name).write_text("")
+    found = {e.name: [t.name for t in e.tests] for e in discover_engines(tmp_path, engines_dir, tests)}
+    assert found == {"config": ["test_config_rules.py"],
+                     "lambda_": ["test_lambda__runtime.py", "test_lambda_async.py"]}
+
+
 def test_survivors_file_requires_a_known_operator_and_a_reason(tmp_path: Path) -> None:
     path = tmp_path / "MUTATION_SURVIVORS_x.md"
     path.write_text("- a.py:3 compare: same result\n- a.py:4 flip — bad operator\n- a.py:5 number\n")

@@ -5,7 +5,9 @@ the engine's code one small fault at a time (a mutant) and runs the engine's con
 against it: a mutant the tests do not notice ("survivor") is a rule of the engine that no test pins.
 
 Engines are discovered, not listed: every package ``mlalab/engines/<name>/`` (any number of files)
-is tested by ``tests/engines/test_<name>_*.py``.
+is tested by ``tests/engines/test_<name>_*.py``. A package named with PEP 8's trailing underscore to
+dodge a keyword (``lambda_``) is tested by the files of the service's plain name
+(``test_lambda_*.py``), as a test file name needs no such escape.
 
 Why not mutmut (installed)? mutmut 3 is configured once per project in ``[tool.mutmut]`` of
 pyproject.toml: one set of source paths and one test selection for the whole run, so each engine
@@ -98,13 +100,24 @@ class Engine:
     directory: Path
     tests: tuple[Path, ...]
 
+    @property
+    def test_pattern(self) -> str:
+        return tests_pattern(self.name)
+
+
+def tests_pattern(name: str) -> str:
+    """The glob of an engine's conformance files: ``test_<name>_*.py``, where a trailing underscore
+    that only keeps the package name off a Python keyword (``lambda_``) is dropped: ``test_lambda_*.py``
+    (which still matches ``test_lambda__x.py``)."""
+    return f"test_{name.rstrip('_')}_*.py"
+
 
 def discover_engines(root: Path, engines_dir: Path, tests_dir: Path) -> list[Engine]:
-    """Every package under ``engines_dir`` with its conformance files ``test_<name>_*.py``."""
+    """Every package under ``engines_dir`` with its conformance files (:func:`tests_pattern`)."""
     engines = []
     for directory in sorted(p for p in engines_dir.iterdir() if (p / "__init__.py").is_file()):
         package = ".".join(directory.relative_to(root).parts)
-        tests = tuple(sorted(tests_dir.glob(f"test_{directory.name}_*.py")))
+        tests = tuple(sorted(tests_dir.glob(tests_pattern(directory.name))))
         engines.append(Engine(directory.name, package, directory, tests))
     return engines
 
@@ -617,7 +630,7 @@ def run_engine(
     existing = {m.key for m in everything}
     report.stale_entries = sorted(key for key in entries if key not in existing)
     if not engine.tests:
-        report.error = f"no conformance tests: expected {engine.name}'s tests as tests/engines/test_{engine.name}_*.py"
+        report.error = f"no conformance tests: expected {engine.name}'s tests as tests/engines/{engine.test_pattern}"
         report.passed, report.score = False, 0.0
         return report
 

@@ -113,3 +113,67 @@ def test_rule_compliance():
 ])
 def test_config_resource_types(arn, expected):
     assert config_resource(arn) == expected
+
+
+def test_mapping_input_parameters() -> None:
+    """InputParameters as the wire layer may already hold them (a mapping) are read like the JSON
+    string PutConfigRule takes; none at all lack the required tag1Key (required-tags: tag1Key is
+    required)."""
+    assert parse_parameters({"tag1Key": "CostCenter", "tag1Value": "CC-1,CC-2"}) == (
+        ("CostCenter", frozenset({"CC-1", "CC-2"})),)
+    with pytest.raises(ParameterError, match="tag1Key"):
+        parse_parameters(None)
+
+
+@pytest.mark.parametrize("params", ['["tag1Key"]', '"CostCenter"', "1"], ids=["array", "string", "number"])
+def test_input_parameters_must_be_a_json_object(params: str) -> None:
+    """InputParameters is "a string, in JSON format" of parameter names and values (API_ConfigRule):
+    JSON that is not an object is refused like invalid JSON."""
+    with pytest.raises(ParameterError, match="Invalid json"):
+        parse_parameters(params)
+
+
+def test_up_to_six_tags_are_checked() -> None:
+    """"You can check up to 6 tags at a time" (required-tags): tag6Key is a real parameter and is
+    enforced like tag1Key."""
+    keys = ["Project", "Owner", "CostCenter", "Environment", "Team", "DataClass"]
+    params = "{" + ", ".join(f'"tag{i}Key": "{key}"' for i, key in enumerate(keys, 1)) + "}"
+    all_tags = {key: "x" for key in keys}
+    no_sixth = {key: "x" for key in keys[:5]}
+    results = evaluate_rule(rule(params), [model("all", **all_tags), model("five", **no_sixth)])
+    assert [(r.resource_id, r.compliance) for r in results] == [("all", COMPLIANT), ("five", NON_COMPLIANT)]
+    assert "missing tag DataClass" in results[1].annotation
+
+
+def test_a_wrong_case_key_is_named_in_the_annotation() -> None:
+    """Tag keys are case-sensitive ("Tag naming limits and requirements",
+    https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html): the annotation names the
+    near-miss key the resource has, not another of its tags."""
+    [result] = evaluate_rule(rule('{"tag1Key": "CostCenter"}'), [model("m", Owner="o", costcenter="CC-1")])
+    assert result.compliance == NON_COMPLIANT
+    assert "found 'costcenter'" in result.annotation and "case-sensitive" in result.annotation
+    [plain] = evaluate_rule(rule('{"tag1Key": "CostCenter"}'), [model("m", Owner="o")])
+    assert plain.annotation == "missing tag CostCenter"
+
+
+@pytest.mark.parametrize("arn", [
+    "not-an-arn",
+    "arn:aws:s3",
+    "arn:aws:sagemaker:us-east-1:1:pipeline/p/execution/abc123",  # an execution, not a resource Config records
+])
+def test_arns_that_name_no_recorded_resource(arn: str) -> None:
+    assert config_resource(arn) is None
+
+
+@pytest.mark.parametrize("arn, not_this", [
+    ("arn:aws:s3:::bucket/key.csv", "AWS::S3::Bucket"),  # an object is not a bucket
+    ("arn:aws:sqs:us-east-1:1:queue", "AWS::S3::Bucket"),
+    ("arn:aws:logs:us-east-1:1:destination:d", "AWS::Logs::LogGroup"),
+    ("arn:aws:lookoutvision:us-east-1:1:model/project/1", "AWS::SageMaker::Model"),
+])
+def test_only_the_service_own_resources_get_its_type(arn: str, not_this: str) -> None:
+    """A Config resource type belongs to one service's resource ("Supported Resource Types",
+    https://docs.aws.amazon.com/config/latest/developerguide/resource-config-reference.html): an S3
+    object, an SQS queue, a Logs destination or another service's model get none of these types."""
+    found = config_resource(arn)
+    assert found is None or found[0] != not_this

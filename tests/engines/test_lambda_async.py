@@ -12,11 +12,12 @@ MaximumEventAgeInSeconds 60-21600; "Capturing records of Lambda asynchronous inv
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from mlalab.engines.lambda_ import (
+    DETAIL_TYPES,
     EVENT_AGE_EXCEEDED,
     RETRIES_EXHAUSTED,
     AsyncConfig,
@@ -97,7 +98,9 @@ def test_dead_letter_attributes_cap_the_message_at_1_kb() -> None:
 @pytest.mark.parametrize(("arn", "kind"), [
     ("arn:aws:sqs:us-east-1:1:q", "sqs"), ("arn:aws:sns:us-east-1:1:t", "sns"),
     ("arn:aws:lambda:us-east-1:1:function:f", "lambda"), ("arn:aws:events:us-east-1:1:event-bus/default", "events"),
-    ("arn:aws:events:us-east-1:1:rule/r", None), ("not-an-arn", None)])
+    ("arn:aws:events:us-east-1:1:rule/r", None), ("not-an-arn", None),
+    ("arn:aws:sqs", None),  # an ARN has six parts: arn:partition:service:region:account:resource
+    ("urn:aws:sqs:us-east-1:1:q", None)])
 def test_destination_kind(arn: str, kind: str | None) -> None:
     assert destination_kind(arn) == kind
 
@@ -123,3 +126,20 @@ def test_log_lines_and_tail() -> None:
     tail = base64.b64decode(log_tail(["x" * 5000]))
     assert len(tail) == 4096
     assert log_stream_name(datetime(2024, 5, 1, tzinfo=UTC), "$LATEST", "a" * 32) == "2024/05/01/[$LATEST]" + "a" * 32
+
+
+def test_invocation_record_timestamp_is_utc() -> None:
+    """The record's ``timestamp`` is UTC with milliseconds and a ``Z`` (invocation-async-retain-records),
+    whatever the time zone of the clock that ended the invocation."""
+    paris = timezone(timedelta(hours=2))
+    record = invocation_record(request_id="r", function_arn="f", condition="Success", attempts=1, request_payload={},
+                               response_payload=None, function_error=None,
+                               timestamp=datetime(2019, 11, 14, 20, 16, 5, 568000, tzinfo=paris))
+    assert record["timestamp"] == "2019-11-14T18:16:05.568Z"
+
+
+def test_eventbridge_destination_detail_types() -> None:
+    """An EventBridge destination receives the record with detail-type "Lambda Function Invocation
+    Result - Success" or "... - Failure" (invocation-async-retain-records, "Adding a destination")."""
+    assert DETAIL_TYPES[True] == "Lambda Function Invocation Result - Success"
+    assert DETAIL_TYPES[False] == "Lambda Function Invocation Result - Failure"
