@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import socket
+import sys
 import threading
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -139,6 +140,89 @@ class _RefuseMotoApi:
         return None
 
 
+# --- loading moto's EC2 backend lean -------------------------------------------------------------
+# moto's EC2 models read every region's instance type offerings when they are imported (about
+# 150,000 dicts, ~45 MB that stay for the process's life), though only DescribeInstanceTypeOfferings,
+# DescribeSpotPriceHistory and RunInstances with a Placement ever read them, one region at a time.
+# Here each region's file is read on first use instead; what those calls answer is unchanged.
+_OFFERINGS_MODULE = "moto.ec2.models.instance_types"
+_OFFERINGS_PREFIX = "ec2/resources/instance_type_offerings/"
+_OFFERINGS_LOCK = threading.Lock()
+
+
+class _DeferredOfferings(list):
+    """One location type's offerings in one region (a list, as moto expects), read on first use."""
+
+    def __init__(self, resource: str, location_type: str, load) -> None:
+        super().__init__()
+        self._resource: str | None = resource
+        self._location_type, self._read = location_type, load
+
+    def _load(self) -> None:
+        module = sys.modules.get(_OFFERINGS_MODULE)
+        # While moto's module is still running its own loop over the files, the list stays empty.
+        if self._resource is None or not hasattr(module, "InstanceTypeBackend"):
+            return
+        with _OFFERINGS_LOCK:
+            if self._resource is None:
+                return
+            items = self._read(self._resource)
+            for item in items:
+                item["LocationType"] = self._location_type  # what moto's loop adds
+            list.extend(self, items)
+            self._resource = None
+
+    def __iter__(self):
+        self._load()
+        return list.__iter__(self)
+
+    def __len__(self) -> int:
+        self._load()
+        return list.__len__(self)
+
+    def __getitem__(self, index):
+        self._load()
+        return list.__getitem__(self, index)
+
+    def __contains__(self, item) -> bool:
+        self._load()
+        return list.__contains__(self, item)
+
+    def __reversed__(self):
+        self._load()
+        return list.__reversed__(self)
+
+    def __eq__(self, other) -> bool:
+        self._load()
+        return list.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        self._load()
+        return list.__repr__(self)
+
+
+def _defer_instance_type_offerings() -> None:
+    """Make moto's instance type offerings load per region on first use (before moto.ec2 is imported;
+    a no-op once it is, or when already done)."""
+    from moto.utilities import utils
+
+    if _OFFERINGS_MODULE in sys.modules or getattr(utils.load_resource, "_mlalab_lean", False):
+        return
+    read = utils.load_resource
+
+    def load_resource(resource: str):
+        caller = sys._getframe(1).f_globals.get("__name__")
+        if caller == _OFFERINGS_MODULE and resource.startswith(_OFFERINGS_PREFIX):
+            location_type = resource[len(_OFFERINGS_PREFIX):].split("/", 1)[0]
+            return _DeferredOfferings(resource, location_type, read)
+        return read(resource)
+
+    load_resource._mlalab_lean = True  # type: ignore[attr-defined]
+    utils.load_resource = load_resource
+
+
 def _listening_socket(host: str, port: int) -> socket.socket:
     """A TCP socket listening on ``host:port``. SO_REUSEADDR lets a restarted ``mlalab serve`` take its
     port back from connections still in TIME_WAIT; on Linux and macOS it never shares a port another
@@ -163,6 +247,7 @@ class LabServer:
 
     def __init__(self, port: int = 0, allow_reset: bool = False) -> None:
         with _listening_socket("127.0.0.1", port) as listener:  # first: a busy port fails fast
+            _defer_instance_type_offerings()
             moto_ext.install()
             logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in the learner's report
             app = _RefuseMotoApi(DomainDispatcherApplication(create_backend_app), allow_reset=allow_reset)

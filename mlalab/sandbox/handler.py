@@ -2,8 +2,11 @@
 learner processes (``child.py`` with ``lambda_runtime.py``), never in the grader's process.
 
 An :class:`ExecutionEnvironment` is one such process for one function's code and configuration:
-started on the function's first invocation (the cold start: interpreter, jail, ``boto3`` import and
-the handler module's import, reported as ``Init Duration``), then kept for the next invocations of
+its process (interpreter, jail, ``boto3`` import) may be started ahead of need, when the function is
+created or changed (:meth:`HandlerPool.prewarm`: our own start-up, never the function's), but the
+function's init phase (unpacking the package, importing the handler module, reported as ``Init
+Duration``) runs only on its first invocation, as in AWS's on-demand cold start. It is then kept for
+the next invocations of
 the same function, as AWS keeps an execution environment warm ("Understanding the Lambda execution
 environment lifecycle", lambda-runtime-environment): module-level state survives between
 invocations of one function, never between functions, and an environment that timed out or
@@ -83,6 +86,7 @@ class ExecutionEnvironment:
         self.ready: dict | None = None
         self.bridge: UnixBridge | None = None
         self.extra: Path | None = None
+        self._job_line: bytes | None = None  # sent on the first invocation: it starts the init phase
         self.base = Path(tempfile.mkdtemp(prefix="mlalab-lambda-"))
         try:
             self._start(blocked_paths or [])
@@ -121,8 +125,16 @@ class ExecutionEnvironment:
             os.close(write_fd)
         threading.Thread(target=self._read_events, args=(read_fd,), daemon=True, name="mlalab-lambda-events").start()
         threading.Thread(target=self._drain_output, daemon=True, name="mlalab-lambda-output").start()
-        self.proc.stdin.write(json.dumps(job).encode() + b"\n")
-        self.proc.stdin.flush()
+        # The child imports boto3 and then waits for this line before it unpacks and imports the
+        # handler: a process started ahead of need runs none of the function's code until invoked.
+        self._job_line = json.dumps(job).encode() + b"\n"
+
+    def _begin_init(self) -> None:
+        """Send the job (once): the function's init phase starts now, on its first invocation."""
+        line, self._job_line = self._job_line, None
+        if line is not None:
+            self.proc.stdin.write(line)
+            self.proc.stdin.flush()
 
     # --- what the process reports -------------------------------------------------------------
 
@@ -183,6 +195,10 @@ class ExecutionEnvironment:
         config = self.config
         outcome = Outcome(request_id=request_id, log_stream=self.log_stream)
         if self.ready is None:
+            try:
+                self._begin_init()
+            except OSError:
+                return self._lost(outcome, timed_out=False)
             self.ready = self._next("lambda_ready", time.monotonic() + INIT_LIMIT + STARTUP_GRACE) or {}
             if not self.ready:
                 return self._lost(outcome, timed_out=self.proc.poll() is None)
@@ -267,6 +283,9 @@ class HandlerPool:
         self.lock = threading.Lock()
         self.idle: dict[tuple, list[ExecutionEnvironment]] = {}
         self.busy: set[ExecutionEnvironment] = set()
+        self.starting: set[tuple] = set()  # keys of environments being started by prewarm()
+        self.started = threading.Condition(self.lock)
+        self.generation = 0  # reset() starts a new one: a prewarm begun before it is thrown away
 
     def __call__(self, config: FunctionConfig, event: str, request_id: str) -> Outcome:
         environment = self._take(config)
@@ -275,12 +294,49 @@ class HandlerPool:
         finally:
             self._give_back(config, environment)
 
+    def prewarm(self, config: FunctionConfig) -> None:
+        """Start an environment's process for ``config`` in the background, so the first invocation
+        does not wait for the interpreter, the jail and boto3 (called when a function is created or
+        changed). Only our start-up is moved: the function's init phase still runs, and is still
+        reported, on its first invocation. Speculative, so it never evicts an environment."""
+        key = config.key()
+        with self.lock:
+            count = len(self.busy) + len(self.starting) + sum(len(v) for v in self.idle.values())
+            if self.idle.get(key) or key in self.starting or count >= self.max_environments:
+                return
+            self.starting.add(key)
+            generation = self.generation
+        threading.Thread(target=self._start_ahead, args=(config, key, generation), daemon=True,
+                         name="mlalab-lambda-prewarm").start()
+
+    def _start_ahead(self, config: FunctionConfig, key: tuple, generation: int) -> None:
+        environment = None
+        try:
+            environment = ExecutionEnvironment(config, self.port, blocked_paths=self.blocked_paths)
+        except Exception:  # noqa: BLE001 - the first invocation starts one and reports what is wrong
+            pass
+        with self.lock:
+            self.starting.discard(key)
+            self.started.notify_all()
+            if environment is not None and generation == self.generation:
+                self._close_stale(key)
+                self.idle.setdefault(key, []).append(environment)
+                return
+        if environment is not None:
+            environment.close()
+
+    def _close_stale(self, key: tuple) -> None:
+        """Close the idle environments of an older code or configuration of the function (lock held)."""
+        for stale in [k for k in self.idle if k[0] == key[0] and k != key]:
+            for environment in self.idle.pop(stale):
+                environment.close()
+
     def _take(self, config: FunctionConfig) -> ExecutionEnvironment:
         key = config.key()
         with self.lock:
-            for stale in [k for k in self.idle if k[0] == key[0] and k != key]:  # the function changed
-                for environment in self.idle.pop(stale):
-                    environment.close()
+            # An environment being started ahead for this very configuration is the one to use.
+            self.started.wait_for(lambda: key not in self.starting, timeout=STARTUP_GRACE)
+            self._close_stale(key)  # the function changed
             warm = self.idle.get(key)
             if warm:
                 environment = warm.pop()
@@ -312,6 +368,7 @@ class HandlerPool:
     def reset(self) -> None:
         """Close every environment (between gradings, and at the end)."""
         with self.lock:
+            self.generation += 1
             environments = [e for v in self.idle.values() for e in v] + list(self.busy)
             self.idle.clear()
             self.busy.clear()
