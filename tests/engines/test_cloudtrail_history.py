@@ -118,3 +118,87 @@ def test_event_keys_match_the_api_reference(history):
     assert list(event) == ["EventId", "EventName", "ReadOnly", "AccessKeyId", "EventTime", "EventSource",
                            "Username", "Resources", "CloudTrailEvent"]
     assert event["ReadOnly"] in ("true", "false") and isinstance(event["CloudTrailEvent"], str)
+
+
+def test_now_is_the_default_end_of_the_window():
+    """``EndTime`` default: "the current time" (LookupEvents API reference); a call just made is found."""
+    store = ct.EventHistory()
+    record, _ = _record("CreateEndpoint", 0)
+    store.add(record, datetime.now(UTC) - timedelta(seconds=1))
+    assert names(store.lookup()[0]) == ["CreateEndpoint"]
+
+
+def test_a_start_before_the_retention_still_finds_nothing_older_than_90_days(history):
+    """"You can look up events that occurred in a Region within the last 90 days": an earlier StartTime
+    does not bring expired events back."""
+    events, _ = history.lookup(start=NOW - timedelta(days=365), now=NOW)
+    assert "DeleteModel" not in names(events) and len(events) == 4
+
+
+def test_a_page_that_holds_the_last_event_has_no_next_token(history):
+    """``NextToken``: "If the token does not appear, there are no more results to return"; a page that
+    ends exactly on the last event gives none, and a page cut short gives one."""
+    events, token = history.lookup(max_results=4, now=NOW)
+    assert len(events) == 4 and token is None
+    events, token = history.lookup(max_results=3, now=NOW)
+    assert len(events) == 3 and token is not None
+
+
+def test_fifty_results_are_allowed(history):
+    """``MaxResults``: "Valid Range: Minimum value of 1. Maximum value of 50"."""
+    events, token = history.lookup(max_results=50, now=NOW)
+    assert len(events) == 4 and token is None
+
+
+def test_start_equal_to_end_is_a_valid_window(history):
+    """``InvalidTimeRangeException`` is for "the start time occurs after the end time"; equal bounds are a
+    one-instant window, inclusive."""
+    at = NOW - timedelta(minutes=100)
+    events, _ = history.lookup(start=at, end=at, now=NOW)
+    assert names(events) == ["DeleteEndpoint"]
+
+
+def test_a_record_without_the_management_event_flag_is_a_management_event():
+    """"CloudTrail record contents": ``managementEvent`` "is shown in an event record if eventVersion is
+    1.06 or higher"; an older record without it is a management event and stays in Event history."""
+    store = ct.EventHistory()
+    record, when = _record("CreateEndpoint", 10)
+    record = {key: value for key, value in record.items() if key != "managementEvent"} | {"eventVersion": "1.05"}
+    store.add(record, when)
+    assert names(store.lookup(now=NOW)[0]) == ["CreateEndpoint"]
+
+
+def test_root_calls_are_found_by_the_user_name_root():
+    store = ct.EventHistory()
+    record, when = _record("DeleteEndpoint", 5, who=identity.root("1", "AKIAROOT"))
+    store.add(record, when)
+    events, _ = store.lookup([{"AttributeKey": "Username", "AttributeValue": "root"}], now=NOW)
+    assert names(events) == ["DeleteEndpoint"] and events[0]["Username"] == "root"
+
+
+@pytest.mark.parametrize(("kwargs", "words"), [
+    ({"max_results": 51}, "50"),
+    ({"attributes": [{"AttributeKey": "Bogus", "AttributeValue": "a"}]}, "Bogus"),
+    ({"start": NOW, "end": NOW - timedelta(hours=1)}, "time"),
+])
+def test_refusals_say_what_was_wrong(history, kwargs, words):
+    """The error's message is what the learner's SDK shows (``ClientError`` text): it names the problem."""
+    with pytest.raises(ct.LookupError_) as refused:
+        history.lookup(now=NOW, **kwargs)
+    assert words in refused.value.message and str(refused.value) == refused.value.message
+
+
+def test_an_event_is_found_by_its_event_id(history):
+    """``EventId`` lookup attribute: the one event with that ID."""
+    wanted = history.lookup(max_results=2, now=NOW)[0][1]
+    events, _ = history.lookup([{"AttributeKey": "EventId", "AttributeValue": wanted["EventId"]}], now=NOW)
+    assert [e["EventId"] for e in events] == [wanted["EventId"]]
+
+
+def test_history_keeps_management_events_only():
+    """"Event history" (user guide): management events; a data event is never kept in it."""
+    store = ct.EventHistory()
+    for name, category in (("CreateEndpoint", "Management"), ("GetObject", "Data")):
+        record, when = _record(name, 1, category=category)
+        store.add(record, when)
+    assert len(store) == 1

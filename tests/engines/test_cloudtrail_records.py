@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -217,3 +217,160 @@ def test_digest_chain_and_signature():
     chained = json.loads(gzip.decompress(second.body))
     assert chained["previousDigestSignature"] == first.signature
     assert chained["previousDigestHashValue"] == first.sha256 and chained["previousDigestS3Object"] == first.key
+
+
+# --- record fields (CloudTrail record contents:
+# https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html) ----
+
+def test_event_time_is_in_utc_whatever_the_caller_clock_zone():
+    """``eventTime``: "The date and time the request was completed, in coordinated universal time (UTC)"."""
+    paris = WHEN.astimezone(timezone(timedelta(hours=1)))
+    assert ct.iso(paris) == "2026-03-02T14:05:09Z"
+    assert _management_record(time=paris)["eventTime"] == "2026-03-02T14:05:09Z"
+
+
+def test_dates_in_parameters_are_json_strings():
+    """A record is JSON: a date parameter is written as its ISO text."""
+    params = ct.camel_keys({"Day": date(2026, 3, 2), "Window": {"From": WHEN}})
+    assert params == {"day": "2026-03-02", "window": {"from": "2026-03-02T14:05:09Z"}}
+    json.dumps(params)
+
+
+def test_deeply_nested_parameters_are_logged_whole():
+    """``requestParameters``: "The parameters, if any, that were sent with the request": a structure nested
+    40 levels deep (dicts and lists) is logged whole, keys camel-cased at every level."""
+    sent, logged = "leaf", "leaf"
+    for level in range(40):
+        sent, logged = ({"Level": sent}, {"level": logged}) if level % 2 else ([sent], [logged])
+    assert ct.camel_keys(sent) == logged
+
+
+def test_recording_never_fails_on_a_pathologically_deep_request():
+    """CloudTrail records a call after it is answered and a record never changes the call's outcome, so
+    building one must not raise, even for a request nested thousands of levels deep."""
+    sent = "leaf"
+    for _ in range(3000):
+        sent = {"Level": [sent]}
+    logged = ct.camel_keys(sent)
+    assert list(logged) == ["level"] and isinstance(logged["level"], list)
+
+
+def test_a_successful_write_call_keeps_its_response_elements():
+    """``responseElements``: "The response element for actions that make changes (create, update, or delete
+    actions)"."""
+    record = _management_record(name="CreateEndpoint", response_elements={"endpointArn": "arn:aws:sagemaker:e"})
+    assert record["responseElements"] == {"endpointArn": "arn:aws:sagemaker:e"}
+
+
+def test_request_id_is_the_service_one_or_a_generated_one():
+    """``requestID``: "The value that identifies the request. The service being called generates this value"."""
+    assert _management_record(request_id="6b1b42b9-EXAMPLE")["requestID"] == "6b1b42b9-EXAMPLE"
+    generated = _management_record()["requestID"]
+    assert isinstance(generated, str) and uuid.UUID(generated)
+
+
+def test_s3_parameters_keep_sub_resources_and_drop_the_policy_body():
+    """S3 user guide, "CloudTrail log file entries for Amazon S3": ``bucketName``, ``Host`` and the query
+    string's sub-resources (``"policy": ""`` for PutBucketPolicy); the request body is not a parameter
+    named ``Policy``."""
+    params = ct.s3_request_parameters({"Bucket": "b", "policy": "", "Policy": '{"Version": "2012-10-17"}'},
+                                      "b.s3.amazonaws.com")
+    assert params == {"bucketName": "b", "policy": "", "Host": "b.s3.amazonaws.com"}
+
+
+def test_s3_resources_of_a_bucket_call_name_only_the_bucket():
+    """A bucket-level call is about the bucket alone: no ``AWS::S3::Object`` resource."""
+    assert ct.s3_resources("111122223333", "b", None) == [
+        {"accountId": "111122223333", "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::b"}]
+    assert ct.s3_resources("111122223333", "b", "k")[0] == {"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::b/k"}
+    assert ct.s3_resources("111122223333", None, None) == []
+
+
+# --- more selectors (EventSelector/DataResource, AdvancedFieldSelector API references) ----------------
+
+def _lambda(function: str) -> dict:
+    arn = f"arn:aws:lambda:us-east-1:1:function:{function}"
+    return ct.build_record(identity=identity.root("1"), time=WHEN, source="lambda.amazonaws.com", name="Invoke",
+                           region="us-east-1", source_ip="", user_agent="", request_parameters=None,
+                           response_elements=None, read_only=False, account="1", category="Data",
+                           resources=[{"accountId": "1", "type": "AWS::Lambda::Function", "ARN": arn}])
+
+
+def test_basic_data_resources_match_their_type_and_bucket():
+    """``DataResource.Type`` names the resource type a selector logs; an S3 value is a bucket (or
+    ``bucket/prefix``) ARN that the object ARN starts with."""
+    lambdas = [{"IncludeManagementEvents": False,
+                "DataResources": [{"Type": "AWS::Lambda::Function", "Values": ["arn:aws:lambda"]}]}]
+    assert ct.selects(_lambda("score"), event_selectors=lambdas)
+    assert not ct.selects(_s3("GetObject", "data/x"), event_selectors=lambdas)
+    other_bucket = [{"DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::else/"]}]}]
+    assert not ct.selects(_s3("GetObject", "data/x"), event_selectors=other_bucket)
+
+
+def test_a_lambda_function_arn_selects_that_function_only():
+    """``DataResource.Values`` for Lambda: ``arn:aws:lambda`` for all functions, else a function's ARN,
+    which logs that function only (not every function whose name starts the same)."""
+    one = [{"DataResources": [{"Type": "AWS::Lambda::Function",
+                               "Values": ["arn:aws:lambda:us-east-1:1:function:score"]}]}]
+    assert ct.selects(_lambda("score"), event_selectors=one)
+    assert not ct.selects(_lambda("score-v2"), event_selectors=one)
+
+
+def test_a_data_event_about_no_resource_is_not_selected_by_resource():
+    """A data event is logged for the resources a selector names; one whose record names no resource
+    matches no DataResource and no ``resources.*`` condition."""
+    bare = ct.build_record(identity=identity.root("1"), time=WHEN, source="sns.amazonaws.com", name="Publish",
+                           region="us-east-1", source_ip="", user_agent="", request_parameters=None,
+                           response_elements=None, read_only=False, account="1", category="Data")
+    topics = [{"DataResources": [{"Type": "AWS::SNS::Topic", "Values": ["arn:aws:sns"]}]}]
+    assert not ct.selects(bare, event_selectors=topics)
+    typed = [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                 {"Field": "resources.type", "Equals": ["AWS::SNS::Topic"]}]}]
+    assert not ct.selects(bare, advanced_event_selectors=typed)
+
+
+def test_advanced_selector_on_the_caller_arn():
+    """``userIdentity.arn`` field: log only the data events of one role's sessions."""
+    session = identity.assumed_role("1", "trainer", "s1", "ASIAEXAMPLE", WHEN)
+    record = ct.build_record(identity=session, time=WHEN, source="s3.amazonaws.com", name="PutObject",
+                             region="us-east-1", source_ip="", user_agent="", request_parameters=None,
+                             response_elements=None, read_only=False, account="1", category="Data",
+                             resources=ct.s3_resources("1", "train", "data/x"))
+    sessions = "arn:aws:sts::1:assumed-role/trainer/"
+    trainer = [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                   {"Field": "userIdentity.arn", "StartsWith": [sessions]}]}]
+    assert ct.selects(record, advanced_event_selectors=trainer)
+    assert not ct.selects(_s3("PutObject", "data/x"), advanced_event_selectors=trainer)
+
+
+# --- digest signatures ("Custom implementations of CloudTrail log file integrity validation":
+# https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-custom-validation.html) -----
+
+def test_a_digest_verifies_with_the_published_public_key_as_aws_describes():
+    """RSA over the SHA-256 of the data signing string (SHA256withRSA), hex-encoded, checked with the public
+    key alone. The key is 2048-bit RSA like AWS's (the ``list-public-keys`` example's key is a 2048-bit
+    modulus), so a signature is 256 bytes: 512 hex characters."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    log = delivery.DeliveredLog("b", "k1", "ab" * 32, WHEN, WHEN)
+    digest = delivery.digest_file(account="111122223333", region="us-east-2", trail_name="t", home_region="us-east-2",
+                                  bucket="b", prefix="audit", start=WHEN, end=WHEN, logs=[log], previous=None)
+    assert digest.key.startswith("audit/AWSLogs/111122223333/CloudTrail-Digest/")
+    document = json.loads(gzip.decompress(digest.body))
+    assert hashlib.sha256(gzip.decompress(digest.body)).hexdigest() == digest.sha256
+    public_key = serialization.load_pem_public_key(delivery.public_key_pem())
+    assert public_key.key_size == 2048 and len(digest.signature) == 512
+    data = f"{document['digestEndTime']}\n{document['digestS3Bucket']}/{document['digestS3Object']}\n" \
+           f"{digest.sha256}\nnull"
+    public_key.verify(bytes.fromhex(digest.signature), data.encode(), padding.PKCS1v15(), hashes.SHA256())
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert document["digestPublicKeyFingerprint"] == hashlib.md5(der).hexdigest()
+
+
+def test_verify_answers_false_for_a_tampered_or_malformed_signature():
+    data = delivery.signing_string(WHEN, "b", "k", "00" * 32, None)
+    signature = delivery.sign(data)
+    assert delivery.verify(data, signature) is True
+    assert delivery.verify(data.replace("00", "01", 1), signature) is False
+    assert delivery.verify(data, "not hex") is False
