@@ -207,6 +207,28 @@ CASES = [
         True,
     ),
     ("AR-empty-array-is-absent", {"detail": {"list": [{"exists": False}]}}, ev(list=[]), True),
+    # AR: fields in two different arrays of the event are matched independently of each other.
+    (
+        "AR-two-arrays-independent",
+        {"resources": ["arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0"], "detail": {"tags": ["ml"]}},
+        EC2,
+        True,
+    ),
+    # ER CIDR.ipToRangeIfPossible: an IP literal is matched as that one address, not as any other.
+    ("ER-ip-literal-other-address", {"detail": {"source-ip": ["10.0.0.1"]}}, EC2, False),
+    ("CF-cidr-zero-mask", {"detail": {"source-ip": [{"cidr": "0.0.0.0/0"}]}}, EC2, True),
+    # ER JsonRuleCompiler.writeRules: a number outside ComparableNumber's range ("for example an AWS
+    # account number") still matches its exact literal, digit for digit.
+    ("ER-large-number-literal", {"detail": {"big": [12345678901234567]}}, ev(big=12345678901234567), True),
+    ("ER-large-number-other", {"detail": {"big": [12345678901234567]}}, ev(big=12345678901234568), False),
+    # CF numeric matching: numbers are compared by value, whatever their JSON spelling (300 is 300.0).
+    ("CF-number-int-matches-float-event", {"detail": {"x": [300]}}, ev(x=300.0), True),
+    ("EP-boolean-other-value", {"detail": {"flag": [False]}}, EC2, False),
+    ("CF-wildcard-escaped-star-at-end", {"detail": {"FileName": [{"wildcard": "Dir\\*"}]}}, ev(FileName="Dir*"), True),
+    # ER CIDR.cidr: the mask decides the range; host bits in the address are allowed.
+    ("CF-cidr-host-bits-set", {"detail": {"source-ip": [{"cidr": "10.0.0.5/24"}]}}, EC2, True),
+    # CF anything-but prefix/suffix/wildcard exclude strings; a number is never one of them, so it matches.
+    ("CF-anything-but-prefix-number-value", {"detail": {"c-count": [{"anything-but": {"prefix": "5"}}]}}, EC2, True),
 ]
 
 
@@ -269,6 +291,64 @@ INVALID = [
     ("ER-or-not-array", '{"$or": {"a": ["b"]}}', "It must be an Array followed with $or."),
     ("ER-or-one-branch", '{"$or": [{"a": ["b"]}]}', "There must have at least 2 Objects in $or relationship."),
     ("ER-or-non-object", '{"$or": [{"a": ["b"]}, "c"]}', "Only JSON object is allowed in array of $or relationship."),
+    ("ER-wildcard-not-string", '{"f": [{"wildcard": 5}]}', "wildcard match pattern must be a string"),
+    ("ER-cidr-not-string", '{"ip": [{"cidr": 5}]}', "prefix match pattern must be a string"),
+    ("ER-numeric-empty", '{"n": [{"numeric": []}]}', "Invalid member in numeric match: ]"),
+    ("ER-numeric-number-first", '{"n": [{"numeric": [5, ">"]}]}', "Invalid member in numeric match: 5"),
+    ("ER-numeric-equals-extra", '{"n": [{"numeric": ["=", 1, 2]}]}', "Too many elements in numeric expression"),
+    ("ER-anything-but-empty-object", '{"n": [{"anything-but": {}}]}', "Anything-But expression name not found"),
+    ("ER-prefix-empty-object", '{"f": [{"prefix": {}}]}', "Prefix expression name not found"),
+    (
+        "ER-prefix-ignore-case-not-string",
+        '{"f": [{"prefix": {"equals-ignore-case": 5}}]}',
+        "equals-ignore-case match pattern must be a string",
+    ),
+    (
+        "ER-suffix-ignore-case-two-keys",
+        '{"f": [{"suffix": {"equals-ignore-case": "a", "x": "b"}}]}',
+        "Only one key allowed in match expression",
+    ),
+    ("ER-wildcard-consecutive-at-start", '{"f": [{"wildcard": "**"}]}', "Consecutive wildcard characters at pos 1"),
+    ("ER-wildcard-trailing-backslash", '{"f": [{"wildcard": "a\\\\"}]}', "Invalid escape character at pos 2"),
+    ("ER-wildcard-escape-after-escape", '{"f": [{"wildcard": "\\\\*\\\\x"}]}', "Invalid escape character at pos 3"),
+    ("ER-numeric-range-bad-value", '{"n": [{"numeric": [">", 1, 5]}]}', "Bad value in numeric range: 5"),
+    ("ER-numeric-range-no-top", '{"n": [{"numeric": [">", 1, "<"]}]}', "Value of < must be numeric"),
+    (
+        "ER-numeric-range-too-many",
+        '{"n": [{"numeric": [">", 1, "<", 5, 6]}]}',
+        "Too many terms in numeric range expression",
+    ),
+    (
+        "ER-anything-but-two-keys",
+        '{"n": [{"anything-but": {"prefix": "a", "suffix": "b"}}]}',
+        "Too many elements in numeric expression",
+    ),
+    (
+        "ER-anything-but-prefix-number",
+        '{"n": [{"anything-but": {"prefix": [5]}}]}',
+        "prefix/suffix match pattern must be a string",
+    ),
+    (
+        "ER-anything-but-wildcard-number",
+        '{"n": [{"anything-but": {"wildcard": [5]}}]}',
+        "wildcard match pattern must be a string",
+    ),
+    (
+        "ER-anything-but-ignore-case-number",
+        '{"n": [{"anything-but": {"equals-ignore-case": [5]}}]}',
+        "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported.",
+    ),
+    (
+        "ER-anything-but-wildcard-consecutive",
+        '{"f": [{"anything-but": {"wildcard": "a**"}}]}',
+        "Consecutive wildcard characters at pos 2",
+    ),
+    ("ER-cidr-negative-mask", '{"ip": [{"cidr": "10.0.0.0/-1"}]}', "Malformed CIDR, mask bits must not be negative"),
+    ("ER-cidr-not-an-address", '{"ip": [{"cidr": "10.0.0/24"}]}', "Nonstandard IP address: 10.0.0"),
+    # ER CIDR.isIPv4OrIPv6: a scoped IPv6 literal is not an address to event-ruler.
+    ("ER-cidr-scoped-ipv6", '{"ip": [{"cidr": "fe80::1%eth0/64"}]}', "Nonstandard IP address: fe80::1%eth0"),
+    ("ER-cidr-ipv4-host-mask", '{"ip": [{"cidr": "10.0.0.1/32"}]}', "IPv4 mask bits must be < 32"),
+    ("ER-cidr-ipv6-host-mask", '{"ip": [{"cidr": "2001:db8::1/128"}]}', "IPv6 mask bits must be < 128"),
 ]
 
 
@@ -296,3 +376,11 @@ def test_or_forks_into_branches() -> None:
         {"scope": ["Service"]}]})  # fmt: skip
     assert len(pattern.branches) == 3
     assert all(("source",) in branch for branch in pattern.branches)
+
+
+def test_numbers_have_at_most_six_decimals() -> None:
+    """CF numeric matching / ER ComparableNumber: six digits right of the decimal point at most."""
+    assert validate_pattern('{"n": [{"numeric": [">", 1.000001]}]}') is None
+    assert validate_pattern('{"n": [{"numeric": [">=", -5000000000, "<=", 5000000000]}]}') is None  # inclusive
+    reason = validate_pattern('{"n": [{"numeric": [">", 1.0000001]}]}')
+    assert reason is not None and reason.startswith("Only values upto 6 decimals are supported")

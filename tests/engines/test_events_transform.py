@@ -136,3 +136,35 @@ def test_target_input_settings_are_validated() -> None:
         validate_target_input({"Id": "t", "InputTransformer": {"InputPathsMap": {"aws.events.rule-name": "$.id"}}})
     with pytest.raises(TransformError):
         validate_target_input({"Id": "t", "InputPath": "detail.state"})
+
+
+def test_input_path_wildcard_selects_a_list() -> None:
+    """IT: InputPath supports wildcards; an indefinite path gives every value it reaches, as an array."""
+    assert (
+        json.loads(target_input({"Id": "t", "Arn": "x", "InputPath": "$.resources[*]"}, EVENT, RULE))
+        == EVENT["resources"]
+    )
+    assert sorted(json.loads(target_input({"Id": "t", "Arn": "x", "InputPath": "$.detail.*"}, EVENT, RULE))) == [
+        "RUNNING",
+        "i-0123456789",
+    ]
+
+
+def test_put_targets_refuses_bad_input_settings() -> None:
+    """API Reference Target: Input is "Valid JSON text"; InputPath is a JSONPath (it starts at $).
+    API Reference InputTransformer: InputPathsMap has at most 100 key-value pairs and its keys cannot start
+    with "AWS."."""
+    from mlalab.engines.events import TransformError, validate_target_input
+
+    with pytest.raises(TransformError):
+        validate_target_input({"Id": "t", "Input": "instance is running"})
+    with pytest.raises(TransformError):
+        validate_target_input({"Id": "t", "InputPath": "@.detail"})
+    with pytest.raises(TransformError):
+        validate_target_input({"Id": "t", "InputPath": "$.detail[state]"})
+    with pytest.raises(TransformError):
+        validate_target_input({"Id": "t", "InputTransformer": {"InputPathsMap": {"aws.custom": "$.id"}}})
+    hundred = {f"v{i}": "$.id" for i in range(100)}
+    validate_target_input({"Id": "t", "InputTransformer": {"InputPathsMap": hundred, "InputTemplate": "<v0>"}})
+    with pytest.raises(TransformError):
+        validate_target_input({"Id": "t", "InputTransformer": {"InputPathsMap": hundred | {"v100": "$.id"}}})
