@@ -131,6 +131,21 @@ def test_prefix_list_route_is_more_specific_than_default_route():
     assert best_route(s, table, ipaddress.ip_address("52.216.8.8"))[0]["GatewayId"] == "vpce-s3"
 
 
+def test_static_route_wins_over_an_equally_specific_prefix_list_route():
+    """ROUTE PRIORITY (route-tables-priority.html): after the longest prefix, "Static routes" come before
+    "Prefix list routes": a static 52.216.0.0/15 route beats the S3 prefix list's 52.216.0.0/15."""
+    doc = with_s3_gateway(base(), table="rtb-pub")
+    rt = next(t for t in doc["RouteTables"] if t["RouteTableId"] == "rtb-pub")
+    rt["Routes"].append({"DestinationCidrBlock": "52.216.0.0/15", "GatewayId": "igw-1", "State": "active"})
+    s = snap(doc)
+    table = route_table(s, s.subnets["subnet-pub"])
+    assert best_route(s, table, ipaddress.ip_address("52.216.8.8"))[1] == "52.216.0.0/15"
+    rt["Routes"].reverse()  # whatever the order the routes are listed in
+    s = snap(doc)
+    assert best_route(s, route_table(s, s.subnets["subnet-pub"]), ipaddress.ip_address("52.216.8.8"))[1] == \
+        "52.216.0.0/15"
+
+
 def test_local_route_carries_traffic_between_subnets():
     """ROUTES: the local route enables communication within the VPC; security groups decide."""
     doc = base()

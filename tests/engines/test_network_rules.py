@@ -182,3 +182,81 @@ def test_nacl_direction_is_separate(egress):
     """NACL: inbound and outbound rules are separate lists."""
     rules = acl((100, "-1", "allow", not egress, "0.0.0.0/0", None, None))
     assert not acl_decides(rules, egress, IP("1.1.1.1"), "tcp", 80).allowed
+
+
+# --- rule boundaries and how a rule is reported ----------------------------------------------------
+
+def test_sg_icmp_all_types_rule():
+    """SG_RULES: for ICMP, FromPort/ToPort -1 means all types and codes."""
+    g = group("sg-1", [{"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+    rule = ingress([g], "10.0.0.1", 8, "icmp")
+    assert rule == "sg-1 ingress rule icmp all ports from 10.0.0.0/8"
+    assert ingress([g], "10.0.0.1", 8, "tcp") is None
+
+
+def test_sg_rule_report_names_protocol_and_ports():
+    """SG_RULES: a rule is its protocol, port range and source; the allowing rule is reported as such."""
+    g = group("sg-1", [tcp(8000, 8080, IpRanges=[{"CidrIp": "0.0.0.0/0"}]),
+                       tcp(443, Ipv6Ranges=[{"CidrIpv6": "::/0"}])])
+    assert ingress([g], "1.2.3.4", 8000) == "sg-1 ingress rule tcp ports 8000-8080 from 0.0.0.0/0"
+    assert ingress([g], "2001:db8::1", 443) == "sg-1 ingress rule tcp port 443 from ::/0"
+    assert ingress([g], "2001:db8::1", 8000) is None
+
+
+def test_sg_later_rule_of_a_group_still_admits():
+    """SG: rules are a set: a non-matching rule (other protocol or port) does not hide a later one."""
+    g = group("sg-1", [{"IpProtocol": "udp", "FromPort": 53, "ToPort": 53, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+                       tcp(22, IpRanges=[{"CidrIp": "0.0.0.0/0"}]),
+                       tcp(443, UserIdGroupPairs=[{"GroupId": "sg-app"}])])
+    assert ingress([g], "10.0.0.1", 443, peer_groups={"sg-app"}) == "sg-1 ingress rule tcp port 443 from sg-app"
+
+
+def test_nacl_rule_for_another_port_does_not_decide():
+    """NACL_RULES: a rule decides only the packets it matches (protocol, port range, CIDR)."""
+    rules = acl((50, "6", "deny", False, "0.0.0.0/0", 22, 22), (60, "6", "deny", False, "192.0.2.0/24", 443, 443),
+                (100, "6", "allow", False, "0.0.0.0/0", 443, 443))
+    decision = acl_decides(rules, False, IP("10.0.0.1"), "tcp", 443)
+    assert decision.allowed and decision.rule == "acl-1 inbound rule 100 allow tcp port 443 from 0.0.0.0/0"
+
+
+def test_nacl_every_port_of_the_range_must_be_allowed():
+    """NACL_RULES + CUSTOM_NACL: a gap of one port between two allow rules is denied by the * rule."""
+    rules = acl((100, "6", "allow", True, "0.0.0.0/0", 2000, 65535), (110, "6", "allow", True, "0.0.0.0/0", 1024, 1998))
+    decision = acl_decides_range(rules, True, IP("10.0.0.9"), "tcp", (1024, 65535))
+    assert not decision.allowed and "rule * deny" in decision.rule
+    rules = acl((100, "6", "allow", True, "0.0.0.0/0", 2000, 65535), (110, "6", "allow", True, "0.0.0.0/0", 1024, 1999))
+    decision = acl_decides_range(rules, True, IP("10.0.0.9"), "tcp", (1024, 65535))
+    assert decision.allowed and decision.rule == "acl-1 outbound rule 100 allow tcp ports 2000-65535 to 0.0.0.0/0"
+
+
+def test_nacl_described_star_rule_is_reported_as_star():
+    """NACL: DescribeNetworkAcls lists the * rule as rule number 32767; it denies what nothing else matched."""
+    rules = acl((100, "6", "allow", False, "0.0.0.0/0", 443, 443),
+                (32767, "-1", "deny", False, "0.0.0.0/0", None, None))
+    decision = acl_decides(rules, False, IP("10.0.0.1"), "tcp", 80)
+    assert not decision.allowed and decision.rule == "acl-1 inbound rule * deny all traffic from 0.0.0.0/0"
+
+
+def test_nacl_ipv6_rule_matches_ipv6_only():
+    """NACL_RULES: a rule's CIDR is IPv4 (CidrBlock) or IPv6 (Ipv6CidrBlock); each matches its own family."""
+    rules = {"NetworkAclId": "acl-1", "Entries": [
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "Ipv6CidrBlock": "::/0"}]}
+    assert acl_decides(rules, False, IP("2001:db8::1"), "tcp", 443).allowed
+    assert not acl_decides(rules, False, IP("10.0.0.1"), "tcp", 443).allowed
+
+
+def test_nacl_all_traffic_rule_covers_port_zero_and_65535():
+    """NACL_RULES: protocol -1 (all traffic) covers every port."""
+    rules = acl((100, "-1", "allow", False, "0.0.0.0/0", None, None))
+    assert acl_decides_range(rules, False, IP("10.0.0.1"), "udp", (0, 65535)).allowed
+
+
+def test_nacl_ipv6_packet_meets_the_ipv6_star_rule():
+    """NACL (default-network-acl.html): every ACL ends with a * rule denying all IPv4 traffic and one denying
+    all IPv6 traffic (numbered 32768 by DescribeNetworkAcls)."""
+    decision = acl_decides(acl(), False, IP("2001:db8::1"), "tcp", 443)
+    assert not decision.allowed and decision.rule == "acl-1 inbound rule * deny all traffic from ::/0"
+    described = {"NetworkAclId": "acl-1", "Entries": [
+        {"RuleNumber": 32768, "Protocol": "-1", "RuleAction": "deny", "Egress": True, "Ipv6CidrBlock": "::/0"}]}
+    decision = acl_decides(described, True, IP("2001:db8::1"), "udp", 53)
+    assert not decision.allowed and decision.rule == "acl-1 outbound rule * deny all traffic to ::/0"

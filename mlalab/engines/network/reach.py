@@ -110,14 +110,15 @@ def best_route(snap: Snapshot, table: dict[str, Any], ip: Address) -> tuple[dict
             pl = route["DestinationPrefixListId"]
             nets = snap.prefix_lists.get(pl, {}).get("cidrs", [])
             dest = pl
-            # A prefix-list route is preferred to an equally specific CIDR route (route-tables-priority.html).
-            candidates = [(n.prefixlen, 1) for n in nets if n.version == ip.version and ip in n]
+            # After the longest prefix, static routes come before prefix-list routes (route-tables-priority.html:
+            # "1. Longest prefix 2. Static routes 3. Prefix list routes 4. Propagated routes").
+            candidates = [(n.prefixlen, 0) for n in nets if n.version == ip.version and ip in n]
         else:
             dest = route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
             if not dest:
                 continue
             net = ipaddress.ip_network(dest, strict=False)
-            candidates = [(net.prefixlen, 0)] if net.version == ip.version and ip in net else []
+            candidates = [(net.prefixlen, 1)] if net.version == ip.version and ip in net else []
         for length, tie in candidates:
             if best is None or (length, tie) > (best[0], best[1]):
                 best = (length, tie, route, dest)

@@ -23,7 +23,8 @@ from typing import Any
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "icmpv6": "58", "all": "-1", "-1": "-1"}
 EPHEMERAL = (1024, 65535)  # the client ports return traffic goes to (custom-network-acl.html)
-DEFAULT_DENY = 32767  # the '*' rule every network ACL ends with
+DEFAULT_DENY = 32767  # the '*' rule every network ACL ends with (32768 for IPv6, as DescribeNetworkAcls numbers it)
+STAR_RULES = ((DEFAULT_DENY, "CidrBlock", "0.0.0.0/0"), (DEFAULT_DENY + 1, "Ipv6CidrBlock", "::/0"))
 
 
 def protocol_number(protocol: str | int) -> str:
@@ -100,18 +101,19 @@ def _entry_text(acl_id: str, entry: Mapping[str, Any]) -> str:
         f" port {rng['From']}" if rng.get("From") == rng.get("To") else f" ports {rng.get('From')}-{rng.get('To')}")
     name = {"-1": "all traffic", "6": "tcp", "17": "udp", "1": "icmp"}.get(proto, f"protocol {proto}")
     direction = "outbound" if entry.get("Egress") else "inbound"
-    return (f"{acl_id} {direction} rule {'*' if number == DEFAULT_DENY else number} {entry.get('RuleAction')} "
+    return (f"{acl_id} {direction} rule {'*' if number >= DEFAULT_DENY else number} {entry.get('RuleAction')} "
             f"{name}{ports} {'to' if entry.get('Egress') else 'from'} "
             f"{entry.get('CidrBlock') or entry.get('Ipv6CidrBlock')}")
 
 
 def _entries(acl: Mapping[str, Any], egress: bool) -> list[Mapping[str, Any]]:
+    """The direction's rules by number, then the '*' denies every ACL ends with, IPv4 and IPv6
+    (default-network-acl.html). They are appended even when described: after a described '*' rule they
+    never decide, and a snapshot without them (written by hand) still denies every unmatched packet."""
     entries = sorted((e for e in acl.get("Entries", []) if bool(e.get("Egress")) == egress),
                      key=lambda e: e["RuleNumber"])
-    if not any(e["RuleNumber"] == DEFAULT_DENY for e in entries):  # every ACL ends with the '*' deny
-        entries.append({"RuleNumber": DEFAULT_DENY, "Protocol": "-1", "RuleAction": "deny", "Egress": egress,
-                        "CidrBlock": "0.0.0.0/0"})
-    return entries
+    return entries + [{"RuleNumber": number, "Protocol": "-1", "RuleAction": "deny", "Egress": egress, key: cidr}
+                      for number, key, cidr in STAR_RULES]
 
 
 def _entry_matches(entry: Mapping[str, Any], ip: Address, proto: str) -> bool:
