@@ -270,15 +270,15 @@ def decide(authorization: Authorization, principal: str, *, identity: Sequence[P
 
 def _denying_kind(decision: Decision, request: Request, identity: Sequence[Policy], boundary: Policy | None,
                   session: Policy | None, resource: Sequence[Policy]) -> str:
-    """The policy type AWS names: the deny's own for an explicit deny, else the first layer that does
-    not allow (identity, then boundary, then session; a resource policy when the rest allows)."""
+    """The policy type AWS names: the deny's own for an explicit deny, else the first layer of the caller's
+    side that does not allow (identity, boundary, session), else the resource policy (cross-account)."""
     if decision.decision == "explicit_deny" and decision.statement is not None:
         return decision.statement.kind or "identity"
-    if not evaluate(request, identity=identity).allowed:
+    if evaluate(request, identity=identity).identity_decision != "allowed":
         return "identity"
-    if boundary is not None and not evaluate(request, identity=identity, boundary=boundary).allowed:
+    if boundary is not None and evaluate(request, identity=identity, boundary=boundary).identity_decision != "allowed":
         return "boundary"
-    if session is not None and not evaluate(request, identity=identity, session=session).allowed:
+    if session is not None and evaluate(request, identity=identity, session=session).identity_decision != "allowed":
         return "session"
     return "resource" if resource else "identity"
 
