@@ -44,17 +44,21 @@ def _invalid_cidr(cidr: Any) -> Rejection:
                      f"Value ({cidr}) for parameter cidrBlock is invalid. This is not a valid CIDR block.")
 
 
+def _sized(cidr: Any, range_code: str) -> tuple[ipaddress.IPv4Network | None, Rejection | None]:
+    """A VPC's or subnet's CIDR parsed, or EC2's refusal: not a CIDR, or outside /16 to /28 (``range_code``
+    is InvalidVpc.Range or InvalidSubnet.Range)."""
+    net = _network(cidr)
+    if net is None:
+        return None, _invalid_cidr(cidr)
+    if not MIN_PREFIX <= net.prefixlen <= MAX_PREFIX:
+        return None, Rejection(range_code, f"The CIDR '{cidr}' is invalid.")
+    return net, None
+
+
 def vpc_cidr(p: Mapping[str, Any], _: Lookup | None) -> Rejection | None:
     """A VPC's IPv4 CIDR block is a valid CIDR of /16 to /28 (CreateVpc, CidrBlock)."""
     cidr = p.get("CidrBlock")
-    if cidr is None:
-        return None
-    net = _network(cidr)
-    if net is None:
-        return _invalid_cidr(cidr)
-    if not MIN_PREFIX <= net.prefixlen <= MAX_PREFIX:
-        return Rejection("InvalidVpc.Range", f"The CIDR '{cidr}' is invalid.")
-    return None
+    return None if cidr is None else _sized(cidr, "InvalidVpc.Range")[1]
 
 
 def subnet_cidr(p: Mapping[str, Any], lookup: Lookup | None) -> Rejection | None:
@@ -62,11 +66,9 @@ def subnet_cidr(p: Mapping[str, Any], lookup: Lookup | None) -> Rejection | None
     cidr = p.get("CidrBlock")
     if cidr is None:
         return None
-    net = _network(cidr)
-    if net is None:
-        return _invalid_cidr(cidr)
-    if not MIN_PREFIX <= net.prefixlen <= MAX_PREFIX:
-        return Rejection("InvalidSubnet.Range", f"The CIDR '{cidr}' is invalid.")
+    net, rejection = _sized(cidr, "InvalidSubnet.Range")
+    if rejection:
+        return rejection
     vpc = lookup("vpc", vpc_id=p.get("VpcId")) if lookup else None
     if not vpc:
         return None
