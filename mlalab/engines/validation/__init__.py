@@ -10,7 +10,8 @@ fail on the first real call, so every request is put through two layers:
    botocore's client only partly checks (it checks required members, types and minimums, not
    maximums, enums or patterns). It applies to every operation of every service.
 2. one module per service (:mod:`.cloudwatch`, :mod:`.iam`, ...) with the cross-parameter rules of
-   the API reference that no model expresses. Each rule cites the page it comes from.
+   the API reference that no model expresses, and :mod:`.tagging` with the tag restrictions every
+   service shares (reserved ``aws:`` prefix, 50 tags per resource). Each rule cites the page it comes from.
 
 The engine is pure: it imports nothing from moto and keeps no state. A rule that needs the current
 state of an account (the inline policies a role already has) asks the ``lookup`` callable the wire
@@ -67,9 +68,12 @@ def service_model(service: str):
 def _rules(service: str, kind: str = "RULES") -> Mapping[str, list[Rule]]:
     """A service's rules; ``EARLY`` ones run before the model check, for the services that answer a
     model-constraint violation with an error of their own (CloudTrail's InvalidMaxResultsException)."""
-    if service not in RULE_MODULES:
-        return {}
-    return getattr(importlib.import_module(f"{__name__}.{service}"), kind, {})
+    own = getattr(importlib.import_module(f"{__name__}.{service}"), kind, {}) if service in RULE_MODULES else {}
+    if kind != "RULES":
+        return own
+    # The tag restrictions every service shares (:mod:`.tagging`) run after the service's own rules.
+    shared = importlib.import_module(f"{__name__}.tagging").RULES.get(service, {})
+    return {op: [*own.get(op, ()), *shared.get(op, ())] for op in {*own, *shared}}
 
 
 def model_error_code(service: str) -> str:
@@ -109,7 +113,7 @@ def rules_table() -> dict[str, dict[str, list[str]]]:
     """Every cross-parameter rule, by service and operation: the first docstring line of each rule
     (the list the closing note publishes)."""
     table: dict[str, dict[str, list[str]]] = {}
-    for service in RULE_MODULES:
+    for service in (*RULE_MODULES, "resourcegroupstaggingapi"):
         for operation, rules in (*_rules(service, "EARLY").items(), *_rules(service).items()):
             table.setdefault(service, {})[operation] = [
                 (rule.__doc__ or rule.__name__).strip().splitlines()[0] for rule in rules]
