@@ -64,6 +64,7 @@ class Lab:
     checks: tuple[Check, ...]
     hints: tuple[str, ...] = field(default=())
     edition: str = "full"  # "learner" in the learner edition (hidden checks left out of lab.yaml)
+    extras: tuple[str, ...] = field(default=())  # optional extras installed on start (mlalab.extras): "sdk"
 
     @property
     def number(self) -> str:
@@ -147,7 +148,7 @@ def load_lab(path: Path) -> Lab:
     """One lab folder, read afresh (``load_labs`` caches the whole catalogue)."""
     meta_file = path / "lab.yaml"
     try:
-        meta = yaml.safe_load(meta_file.read_text())
+        meta = yaml.load(meta_file.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         return Lab(
             id=int(meta["id"]),
             slug=path.name,
@@ -164,6 +165,7 @@ def load_lab(path: Path) -> Lab:
                                bool(c.get("hidden", False))) for c in meta["checks"]),
             hints=tuple(str(h) for h in meta.get("hints", [])),
             edition=str(meta.get("edition", "full")),
+            extras=tuple(str(e) for e in meta.get("extras") or []),
         )
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
         raise CatalogError(f"{meta_file}: {type(exc).__name__}: {exc}") from exc

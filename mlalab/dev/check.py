@@ -23,7 +23,7 @@ from mlalab.dev import curriculum, readme
 
 TASKS = ("4.1", "4.2", "4.3")
 REQUIRED_KEYS = ("id", "title", "summary", "task", "skills", "services", "minutes", "functions", "checks", "hints")
-OPTIONAL_KEYS = ("edition",)
+OPTIONAL_KEYS = ("edition", "extras")  # extras: optional packages installed on start (mlalab.extras)
 FUNCTION_KEYS, CHECK_KEYS = {"name", "params", "returns"}, {"id", "name", "points", "function", "hidden"}
 # A lab folder holds these, plus the .py modules its files load with lab_module(__file__, "name").
 LAB_FILES = ("lab.yaml", "README.md", "solution.py", "test_lab.py", "mutations.py", "rewrites.py")

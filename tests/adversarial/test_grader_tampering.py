@@ -185,3 +185,23 @@ attempt("chdir", lambda: (os.chdir(FOLDER), open("cloudwatch.py", "a").write("re
     assert_refused(result, f"write to {checks} (only files in its own sandbox folder can be changed)",
                    f"write to {results}", f"change {checks}",
                    f"open the folder {decoys} (only its own sandbox folder can be opened as a folder)")
+
+
+def test_ctypes_reached_through_a_preloaded_library_is_refused(tmp_path):
+    """numpy is imported before the audit hook for a file that imports it (child.preload_for) and keeps a
+    reference to ctypes: reaching ctypes through it must not reach native code."""
+    pytest.importorskip("numpy")
+    source = HEADER + "import numpy\n" + TRY + '''
+ct = numpy._core._internal.ctypes
+attempt("dlopen", lambda: ct.CDLL(None))
+attempt("libc", lambda: ct.cdll.LoadLibrary("libc.so.6"))
+attempt("pythonapi", lambda: ct.pythonapi.Py_GetVersion)
+attempt("memory", lambda: ct.string_at(id(0), 8))
+attempt("import again", lambda: __import__("ctypes"))
+''' + SIGNATURE + ROLE_ARN
+    result = grade_lab(tmp_path, source)
+    assert result.score == 0
+    assert_refused(result, "use ctypes (native code can escape the sandbox)",
+                   "import ctypes (native code can escape the sandbox)")
+    for label in ("dlopen", "libc", "pythonapi", "memory", "import again"):
+        assert f"{label}: DONE" not in result.output, result.output
