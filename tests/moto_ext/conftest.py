@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from mlalab.server import LabServer
 
@@ -14,3 +16,17 @@ from mlalab.server import LabServer
 def server() -> Iterator[LabServer]:
     with LabServer() as lab_server:
         yield lab_server
+
+
+@pytest.fixture
+def unvalidated_client(server):
+    """``make(service)``: a boto3 client of the freshly reset server with no client-side validation, so the
+    server must refuse on its own (as AWS does for any SDK)."""
+    LabServer.reset()
+    config = Config(parameter_validation=False, retries={"max_attempts": 1})
+
+    def make(service: str):
+        return boto3.client(service, endpoint_url=server.endpoint_url, region_name="us-east-1", config=config,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    return make

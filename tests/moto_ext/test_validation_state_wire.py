@@ -12,26 +12,15 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-
-from mlalab.server import LabServer
 
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
 
 
 @pytest.fixture
-def client(server):
-    LabServer.reset()
-    config = Config(parameter_validation=False, retries={"max_attempts": 1})
-
-    def make(service: str):
-        return boto3.client(service, endpoint_url=server.endpoint_url, region_name="us-east-1", config=config,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
-
-    return make
+def client(unvalidated_client):
+    return unvalidated_client
 
 
 def code_of(call, **kwargs) -> tuple[str, str]:

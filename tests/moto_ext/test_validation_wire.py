@@ -9,14 +9,11 @@ from __future__ import annotations
 import json
 import time
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from fixtures.moto_ext import validation
 from mlalab.catalog import find_lab
-from mlalab.server import LabServer
 from tests.conftest import apply, grade_source
 
 TRUST = {"Version": "2012-10-17", "Statement": [
@@ -24,16 +21,8 @@ TRUST = {"Version": "2012-10-17", "Statement": [
 
 
 @pytest.fixture
-def client(server):
-    LabServer.reset()
-    # No client-side validation: the server must refuse on its own (as AWS does for any SDK).
-    config = Config(parameter_validation=False, retries={"max_attempts": 1})
-
-    def make(service: str):
-        return boto3.client(service, endpoint_url=server.endpoint_url, region_name="us-east-1", config=config,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
-
-    return make
+def client(unvalidated_client):
+    return unvalidated_client
 
 
 def refused(call, *args, **kwargs) -> tuple[str, str, int]:
