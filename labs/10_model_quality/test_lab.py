@@ -1,0 +1,320 @@
+"""Lab 10 grader: a model-quality monitor with ground truth, graded on what it does over simulated hours.
+
+The scenario (random names): the churn model (``fixtures.churn``) behind an endpoint whose config captures
+every request and response, a bucket, the team's reviewed constraints (``world.team_constraints``), an
+execution role, and last week's incident: the team's previous monitor ran one hour of the changed world and
+left a violations report, which the learner's ``explain_violation`` explains.
+
+After the learner's functions have run, the grader plays six hours on the simulated clock
+(``fixtures.moto_ext.sagemaker.clock``): each hour 400 requests with an ``InferenceId`` go through
+``InvokeEndpoint`` (captured to S3 at AWS's layout), then ``monitoring.advance`` runs the learner's hourly
+schedule at the top of the next hour (the model-quality engine merges the labels the learner uploaded), and
+the learner's alarm is evaluated every quarter of an hour (``cloudwatch.evaluate_alarms``). Three hours the
+labels confirm the model; then the world changes (``churn.outcomes(concept_shift=True)``): the same
+customers, other outcomes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from checks import model_quality as mqc
+from checks import require
+from fixtures import churn, scenarios
+from fixtures.moto_ext import cloudwatch as cloudwatch_ext
+from fixtures.moto_ext import sagemakerruntime as runtime_ext
+from fixtures.moto_ext.sagemaker import clock
+from fixtures.moto_ext.sagemaker import monitoring as monitoring_ext
+from mlalab.catalog import lab_module
+from mlalab.engines.modelmonitor import model_quality as mq
+
+world = lab_module(__file__, "world")
+
+VARIANT = "AllTraffic"
+ANALYZER = "sagemaker-model-monitor-analyzer"
+ANALYZER_ACCOUNT = "156813124566"  # the analyzer's registry in us-east-1 (model-monitor-pre-built-container.html)
+EVALUATE_EVERY = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    account: str
+    region: str
+    endpoint: str
+    bucket: str
+    role_arn: str
+    image_uri: str
+    constraints_uri: str
+    constraints: dict
+    ground_truth_prefix: str
+    output_uri: str
+    job_definition_name: str
+    schedule_name: str
+    alarm_name: str
+    report_uri: str  # last week's violations report
+    expected_explanation: dict[str, float]
+    answer_key: str
+    hours: list  # world.Hour, the six hours to play
+
+    @property
+    def ground_truth_uri(self) -> str:
+        return f"s3://{self.bucket}/{self.ground_truth_prefix}"
+
+    def s3_uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+
+def _endpoint(aws, rng, bucket: str) -> str:
+    """The churn endpoint, capturing every request and response as CSV, with the churn model answering."""
+    sm = aws.client("sagemaker")
+    role = scenarios.execution_role(aws, rng, "churn-model")
+    model = scenarios.name(rng, "churn-model")
+    sm.create_model(ModelName=model, ExecutionRoleArn=role, PrimaryContainer={
+        "Image": f"{aws.account}.dkr.ecr.{aws.region}.amazonaws.com/churn:1",
+        "ModelDataUrl": f"s3://{bucket}/models/{model}/model.tar.gz"})
+    config = scenarios.name(rng, "churn-config")
+    sm.create_endpoint_config(
+        EndpointConfigName=config,
+        ProductionVariants=[{"VariantName": VARIANT, "ModelName": model, "InitialInstanceCount": 1,
+                             "InstanceType": "ml.m5.large", "InitialVariantWeight": 1.0}],
+        DataCaptureConfig={"EnableCapture": True, "InitialSamplingPercentage": 100,
+                           "DestinationS3Uri": f"s3://{bucket}/datacapture",
+                           "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+                           "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]}})
+    endpoint = scenarios.name(rng, "churn")
+    sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=config)
+    runtime_ext.register_model(endpoint, VARIANT, churn.model_function)
+    return endpoint
+
+
+def _play_traffic(aws, endpoint: str, hour) -> None:
+    for record in hour.records:
+        clock.set_now(record.sent_at)
+        runtime_ext.invoke(endpoint, record.body, "text/csv", inference_id=record.inference_id,
+                           account=aws.account, region=aws.region)
+
+
+def _upload_labels(aws, bucket: str, prefix: str, labels: list[dict]) -> None:
+    """The grader's own ground truth (last week's), in AWS's format."""
+    by_hour: dict[str, list[str]] = {}
+    for label in labels:
+        hour = datetime.fromisoformat(label["collected_at"].replace("Z", "+00:00"))
+        by_hour.setdefault(f"{hour:%Y/%m/%d/%H}", []).append(json.dumps({
+            "groundTruthData": {"data": str(label["churned"]), "encoding": "CSV"},
+            "eventMetadata": {"eventId": label["inference_id"]}, "eventVersion": "0"}))
+    for folder, lines in by_hour.items():
+        aws.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/{folder}/labels.jsonl", Body="\n".join(lines))
+
+
+def _last_weeks_incident(aws, rng, endpoint: str, bucket: str, role: str, image: str, constraints_uri: str,
+                         constraints: dict, when: datetime) -> tuple[str, dict[str, float]]:
+    """The team's previous monitor, one hour of the changed world: returns its report folder and the expected
+    explanation ({metric: value - threshold} of its violations). The schedule is deleted afterwards."""
+    sm = aws.client("sagemaker")
+    hour = world.hour(rng, when, True, constraints, "lastweek")
+    archive = f"ground-truth-archive/{endpoint}"
+    _play_traffic(aws, endpoint, hour)
+    _upload_labels(aws, bucket, archive, world.labels([hour]))
+    name = scenarios.name(rng, "churn-quality-v1")
+    sm.create_model_quality_job_definition(
+        JobDefinitionName=name, RoleArn=role,
+        ModelQualityAppSpecification={"ImageUri": image, "ProblemType": "BinaryClassification"},
+        ModelQualityJobInput={"EndpointInput": {"EndpointName": endpoint, "LocalPath": "/opt/ml/processing/input",
+                                                "ProbabilityAttribute": "0",
+                                                "ProbabilityThresholdAttribute": world.THRESHOLD},
+                              "GroundTruthS3Input": {"S3Uri": f"s3://{bucket}/{archive}"}},
+        ModelQualityBaselineConfig={"ConstraintsResource": {"S3Uri": constraints_uri}},
+        ModelQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {
+            "S3Uri": f"s3://{bucket}/monitoring-v1", "LocalPath": "/opt/ml/processing/output"}}]},
+        JobResources={"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}})
+    clock.set_now(when - timedelta(minutes=10))
+    sm.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+        "MonitoringJobDefinitionName": name, "MonitoringType": "ModelQuality"})
+    monitoring_ext.advance(when + timedelta(hours=1, minutes=5), account=aws.account, region=aws.region)
+    sm.delete_monitoring_schedule(MonitoringScheduleName=name)
+    run = monitoring_ext.executions(name, account=aws.account, region=aws.region)[-1]
+    if run.status != "CompletedWithViolations":
+        raise RuntimeError(f"last week's incident did not produce violations: {run.status} {run.failure_reason}")
+    report = run.report_uri
+    violations = _read_json(aws, f"{report}/constraint_violations.json")["violations"]
+    values = mq.metric_values(_read_json(aws, f"{report}/statistics.json"))
+    thresholds = constraints[mq.CONSTRAINTS_KEY[mq.BINARY]]
+    expected = {v["metric_name"]: values[v["metric_name"]] - thresholds[v["metric_name"]]["threshold"]
+                for v in violations}
+    return report, expected
+
+
+def _read_json(aws, uri: str) -> dict:
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return json.loads(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+@pytest.fixture(scope="module")
+def scenario(aws, rng, learner) -> Scenario:
+    s3 = aws.client("s3")
+    first = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    bucket = scenarios.bucket(aws, rng, "churn-monitoring")
+    endpoint = _endpoint(aws, rng, bucket)
+    role = scenarios.execution_role(aws, rng, "model-monitor")
+    image = f"{ANALYZER_ACCOUNT}.dkr.ecr.{aws.region}.amazonaws.com/{ANALYZER}:latest"
+    constraints = world.team_constraints(rng)
+    constraints_key = f"baselines/{endpoint}/reviewed-{scenarios.suffix(rng)}/constraints.json"
+    s3.put_object(Bucket=bucket, Key=constraints_key, Body=json.dumps(constraints, indent=2).encode())
+    constraints_uri = f"s3://{bucket}/{constraints_key}"
+    report_uri, expected = _last_weeks_incident(aws, rng, endpoint, bucket, role, image, constraints_uri,
+                                                constraints, first - timedelta(days=7))
+    s = Scenario(
+        account=aws.account, region=aws.region, endpoint=endpoint, bucket=bucket, role_arn=role, image_uri=image,
+        constraints_uri=constraints_uri, constraints=constraints,
+        ground_truth_prefix=f"ground-truth/{endpoint}",
+        output_uri=f"s3://{bucket}/monitoring/{scenarios.suffix(rng)}",
+        job_definition_name=scenarios.name(rng, "churn-quality"),
+        schedule_name=scenarios.name(rng, "churn-quality-hourly"),
+        alarm_name=scenarios.name(rng, "churn-f1-low"), report_uri=report_uri, expected_explanation=expected,
+        answer_key=f"answers/{scenarios.suffix(rng, 8)}/explanation.json",
+        hours=world.hours(rng, first, constraints, scenarios.suffix(rng, 4)),
+    )
+    clock.set_now(first - timedelta(minutes=20))  # the learner sets the monitor up before the first hour
+    learner({
+        "upload_ground_truth": dict(bucket=bucket, prefix=s.ground_truth_prefix, labels=world.labels(s.hours)),
+        "create_model_quality_monitor": dict(
+            job_definition_name=s.job_definition_name, schedule_name=s.schedule_name, endpoint_name=endpoint,
+            role_arn=role, image_uri=image, ground_truth_uri=s.ground_truth_uri, constraints_uri=constraints_uri,
+            output_uri=s.output_uri),
+        "create_f1_alarm": dict(alarm_name=s.alarm_name, endpoint_name=endpoint, schedule_name=s.schedule_name,
+                                constraints_uri=constraints_uri),
+        "record_explanation": dict(report_uri=report_uri, constraints_uri=constraints_uri, answer_bucket=bucket,
+                                   answer_key=s.answer_key),
+    })
+    return s
+
+
+# --- the simulated hours -------------------------------------------------------------------------------
+
+
+@dataclass
+class Played:
+    runs: list[mqc.Run] | None  # None: no schedule
+    timeline: list[mqc.AlarmState]
+    alarm_exists: bool
+    confirmed_runs: list[datetime]  # the executions analysing the confirmed hours
+    drifted_runs: list[datetime]
+    confirmed_until: datetime  # the alarm has seen only confirmed hours' f1 up to here
+    end: datetime
+
+
+def _runs(aws, s: Scenario) -> list[mqc.Run]:
+    runs = []
+    for execution in monitoring_ext.executions(s.schedule_name, account=s.account, region=s.region):
+        run = mqc.Run(execution.scheduled_time, execution.status, execution.failure_reason)
+        if execution.status != "Failed" and execution.report_uri:
+            try:
+                statistics = _read_json(aws, f"{execution.report_uri}/statistics.json")
+                run.item_count = statistics.get("dataset", {}).get("item_count")
+                run.f1 = round(mq.metric_values(statistics).get("f1", float("nan")), 4)
+                run.violations = _read_json(aws, f"{execution.report_uri}/constraint_violations.json")["violations"]
+            except Exception:  # noqa: BLE001 - a report that cannot be read: the check says what is missing
+                pass
+        runs.append(run)
+    return runs
+
+
+@pytest.fixture(scope="module")
+def played(aws, scenario) -> Played:
+    s = scenario
+    sm = aws.client("sagemaker")
+    try:
+        sm.describe_monitoring_schedule(MonitoringScheduleName=s.schedule_name)
+        has_schedule = True
+    except sm.exceptions.ResourceNotFound:
+        has_schedule = False
+    alarm_exists = bool(aws.client("cloudwatch").describe_alarms(AlarmNames=[s.alarm_name])["MetricAlarms"])
+    timeline: list[mqc.AlarmState] = []
+    for hour in s.hours:
+        _play_traffic(aws, s.endpoint, hour)
+        top = hour.start + timedelta(hours=1)
+        monitoring_ext.advance(top, account=s.account, region=s.region)
+        at = top
+        while at < top + timedelta(hours=1):
+            at += EVALUATE_EVERY
+            states = cloudwatch_ext.evaluate_alarms(s.account, s.region, at=at)
+            if s.alarm_name in states:
+                timeline.append(mqc.AlarmState(at, states[s.alarm_name]))
+    tops = [h.start + timedelta(hours=1) for h in s.hours]
+    confirmed = [t for t, h in zip(tops, s.hours, strict=True) if not h.drifted]
+    drifted = [t for t, h in zip(tops, s.hours, strict=True) if h.drifted]
+    return Played(_runs(aws, s) if has_schedule else None, timeline, alarm_exists, confirmed, drifted,
+                  confirmed[-1] + timedelta(hours=1), drifted[-1] + timedelta(hours=1))
+
+
+# --- checks --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.check("ground-truth")
+def test_ground_truth(aws, scenario):
+    s = scenario
+    s3 = aws.client("s3")
+    objects = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=s.bucket, Prefix=f"{s.ground_truth_prefix}/"):
+        for item in page.get("Contents", []):
+            objects[item["Key"]] = s3.get_object(Bucket=s.bucket, Key=item["Key"])["Body"].read().decode(
+                "utf-8", "replace")
+    require(mqc.ground_truth(objects, s.bucket, s.ground_truth_prefix, world.labels(s.hours)))
+
+
+def _describe(call, **kwargs) -> dict | None:
+    try:
+        return call(**kwargs)
+    except Exception as exc:  # noqa: BLE001 - ResourceNotFound / ValidationException: not there
+        if "NotFound" in type(exc).__name__ or "ResourceNotFound" in str(exc) or "does not exist" in str(exc):
+            return None
+        raise
+
+
+@pytest.mark.check("monitor-config")
+def test_monitor_config(aws, scenario):
+    s = scenario
+    sm = aws.client("sagemaker")
+    definition = _describe(sm.describe_model_quality_job_definition, JobDefinitionName=s.job_definition_name)
+    schedule = _describe(sm.describe_monitoring_schedule, MonitoringScheduleName=s.schedule_name)
+    require(mqc.monitor_config(definition, schedule, mqc.MonitorExpectation(
+        s.job_definition_name, s.schedule_name, s.endpoint, s.ground_truth_uri, s.output_uri, "0", world.THRESHOLD)))
+
+
+@pytest.mark.check("confirmed-hours")
+def test_confirmed_hours(scenario, played):
+    require(mqc.confirmed_hours(scenario.schedule_name, played.runs, played.confirmed_runs, world.RECORDS))
+
+
+@pytest.mark.check("drift-caught")
+def test_drift_caught(scenario, played):
+    require(mqc.drift_caught(scenario.schedule_name, played.runs, played.drifted_runs))
+
+
+@pytest.mark.check("alarm-metric")
+def test_alarm_metric(aws, scenario):
+    s = scenario
+    alarms = aws.client("cloudwatch").describe_alarms(AlarmNames=[s.alarm_name])["MetricAlarms"]
+    require(mqc.alarm_metric(alarms[0] if alarms else None, s.alarm_name, s.endpoint, s.schedule_name,
+                             world.f1_threshold(s.constraints)))
+
+
+@pytest.mark.check("alarm-behaviour")
+def test_alarm_behaviour(scenario, played):
+    require(mqc.alarm_behaviour(scenario.alarm_name, played.alarm_exists, played.timeline, played.confirmed_until,
+                                played.end))
+
+
+@pytest.mark.check("explain")
+def test_explain(aws, scenario):
+    s = scenario
+    try:
+        answer = json.loads(aws.client("s3").get_object(Bucket=s.bucket, Key=s.answer_key)["Body"].read())
+    except Exception:  # noqa: BLE001 - no answer file (the function did not run) or not JSON
+        answer = None
+    require(mqc.explanation(answer, s.expected_explanation, s.report_uri))
