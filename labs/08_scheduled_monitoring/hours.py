@@ -69,22 +69,7 @@ def stories(feature: str) -> list[Story]:
 
 def deploy(aws, rng: random.Random, bucket: str) -> tuple[str, str]:
     """The churn model on an endpoint capturing every request and answer to s3://bucket/datacapture."""
-    sm = aws.client("sagemaker")
-    model, config, endpoint = (scenarios.name(rng, "churn", kind) for kind in ("model", "config", "endpoint"))
-    sm.create_model(ModelName=model, ExecutionRoleArn=scenarios.execution_role(aws, rng), PrimaryContainer={
-        "Image": f"{aws.account}.dkr.ecr.{aws.region}.amazonaws.com/churn:1",
-        "ModelDataUrl": f"s3://{bucket}/models/{model}/model.tar.gz"})
-    sm.create_endpoint_config(
-        EndpointConfigName=config,
-        ProductionVariants=[{"VariantName": VARIANT, "ModelName": model, "InitialInstanceCount": 1,
-                             "InstanceType": "ml.m5.large", "InitialVariantWeight": 1.0}],
-        DataCaptureConfig={"EnableCapture": True, "InitialSamplingPercentage": 100,
-                           "DestinationS3Uri": f"s3://{bucket}/datacapture",
-                           "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
-                           "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]}})
-    sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=config)
-    runtime.register_model(endpoint, VARIANT, churn.model_function)
-    return endpoint, VARIANT
+    return scenarios.capturing_endpoint(aws, rng, bucket, VARIANT), VARIANT
 
 
 def baseline(aws, rng: random.Random, bucket: str, prefix: str) -> Baseline:

@@ -24,7 +24,7 @@ import pytest
 
 from checks import model_quality as mqc
 from checks import require
-from fixtures import churn, scenarios
+from fixtures import scenarios
 from fixtures.moto_ext import cloudwatch as cloudwatch_ext
 from fixtures.moto_ext import sagemakerruntime as runtime_ext
 from fixtures.moto_ext.sagemaker import clock
@@ -66,29 +66,6 @@ class Scenario:
 
     def s3_uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
-
-
-def _endpoint(aws, rng, bucket: str) -> str:
-    """The churn endpoint, capturing every request and response as CSV, with the churn model answering."""
-    sm = aws.client("sagemaker")
-    role = scenarios.execution_role(aws, rng, "churn-model")
-    model = scenarios.name(rng, "churn-model")
-    sm.create_model(ModelName=model, ExecutionRoleArn=role, PrimaryContainer={
-        "Image": f"{aws.account}.dkr.ecr.{aws.region}.amazonaws.com/churn:1",
-        "ModelDataUrl": f"s3://{bucket}/models/{model}/model.tar.gz"})
-    config = scenarios.name(rng, "churn-config")
-    sm.create_endpoint_config(
-        EndpointConfigName=config,
-        ProductionVariants=[{"VariantName": VARIANT, "ModelName": model, "InitialInstanceCount": 1,
-                             "InstanceType": "ml.m5.large", "InitialVariantWeight": 1.0}],
-        DataCaptureConfig={"EnableCapture": True, "InitialSamplingPercentage": 100,
-                           "DestinationS3Uri": f"s3://{bucket}/datacapture",
-                           "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
-                           "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]}})
-    endpoint = scenarios.name(rng, "churn")
-    sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=config)
-    runtime_ext.register_model(endpoint, VARIANT, churn.model_function)
-    return endpoint
 
 
 def _play_traffic(aws, endpoint: str, hour) -> None:
@@ -159,7 +136,7 @@ def scenario(aws, rng, learner) -> Scenario:
     s3 = aws.client("s3")
     first = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
     bucket = scenarios.bucket(aws, rng, "churn-monitoring")
-    endpoint = _endpoint(aws, rng, bucket)
+    endpoint = scenarios.capturing_endpoint(aws, rng, bucket, VARIANT)
     role = scenarios.execution_role(aws, rng, "model-monitor")
     image = f"{ANALYZER_ACCOUNT}.dkr.ecr.{aws.region}.amazonaws.com/{ANALYZER}:latest"
     constraints = world.team_constraints(rng)
