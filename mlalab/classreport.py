@@ -278,6 +278,11 @@ def _chart(rates: list[CheckRate]) -> list[str]:
     return out
 
 
+def _isolations(results: list[SubmissionResult]) -> str:
+    """What isolated the learners' code (docs/security.md): a class graded practice-grade shows it."""
+    return ", ".join(sorted({lab.isolation or "unknown" for r in results for lab in r.labs})) or "none"
+
+
 def render_html(results: list[SubmissionResult], title: str = DEFAULT_TITLE, missing: Missing | None = None) -> str:
     """The whole report as one HTML document."""
     missing = _missing(results, missing)
@@ -295,7 +300,8 @@ def render_html(results: list[SubmissionResult], title: str = DEFAULT_TITLE, mis
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="meta"><span id="submissions">{count} submission{"" if count == 1 else "s"}</span>'
         f" · {len(columns)} lab{'' if len(columns) == 1 else 's'}"
-        f" · mean score {number(_mean([r.score for r in results]))}</p>",
+        f" · mean score {number(_mean([r.score for r in results]))}"
+        f' · isolation <span id="isolation">{html.escape(_isolations(results))}</span></p>',
         "<h2>Learners by lab</h2>",
         '<p><label>Filter learners <input id="filter" type="search" autocomplete="off"></label> '
         f'<span id="shown">{count} learners</span></p>',

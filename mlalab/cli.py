@@ -85,6 +85,12 @@ def cmd_start(args: argparse.Namespace) -> int:
         print(f"{target} already exists; keeping your work (use `mlalab reset {lab.id}` to start over).")
     else:
         ensure_started(lab, workspace_dir(args))
+    from mlalab.extras import ExtraInstallError, ensure_extras
+
+    try:  # a lab.yaml `extras: [sdk]`: installed now, once; offline, the lab still works with boto3
+        ensure_extras(lab)
+    except ExtraInstallError as exc:
+        print(f"mlalab start: {exc}", file=sys.stderr)
     print(f"\nLab {lab.number}: {lab.title} (task {lab.task}, about {lab.minutes} min)")
     print(f"Write these functions in {target}:")
     for fn in lab.functions:
@@ -93,12 +99,16 @@ def cmd_start(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _grade_and_print(lab: Lab, workspace: Path, args: argparse.Namespace):
+def _grade_and_print(lab: Lab, workspace: Path, args: argparse.Namespace, grader=None):
+    """Grade one lab and print the report; ``grader`` (a ``mlalab.warm.WarmGrader``) grades warm."""
     from mlalab.grading import grade
 
     report.progress(f"grading lab {lab.number}…")
     try:
-        result = grade(workspace, [lab], seed=args.seed, timeout=args.timeout)
+        if grader is not None:
+            result = grader.grade(workspace, [lab], seed=args.seed, timeout=args.timeout)
+        else:
+            result = grade(workspace, [lab], seed=args.seed, timeout=args.timeout)
     finally:
         report.progress("")
     print(report.render(result, colour=colour(args)), end="")
@@ -110,6 +120,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     lab = resolve_lab(args.lab, workspace_dir(args))
     workspace = workspace_dir(args)
     ensure_started(lab, workspace)
+    from mlalab.extras import ExtraInstallError, ensure_extras
+
+    try:  # as in `start`: a learner who never ran it gets the lab's extras here
+        ensure_extras(lab)
+    except ExtraInstallError as exc:
+        print(f"mlalab check: {exc}", file=sys.stderr)
     result = _grade_and_print(lab, workspace, args)
     return EXIT_OK if result.status == "pass" else EXIT_FAILED
 
@@ -149,6 +165,13 @@ def cmd_watch(args: argparse.Namespace) -> int:
     workspace = workspace_dir(args)
     target = ensure_started(lab, workspace)
     print(f"Watching {target}; grading on every save (Ctrl-C to stop).")
+    # A warm grader: the imports, the lab's AWS with its services loaded and a learner sandbox ready
+    # before the next save; every grading still gets a clean AWS and a fresh learner process.
+    grader = None
+    if not args.cold:
+        from mlalab.warm import WarmGrader
+
+        grader = WarmGrader([lab], preload_now=False)
     last, runs = None, 0
     try:
         while args.max_runs is None or runs < args.max_runs:
@@ -156,11 +179,17 @@ def cmd_watch(args: argparse.Namespace) -> int:
             if stamp != last:
                 last = stamp
                 runs += 1
-                _grade_and_print(lab, workspace, args)
-                print(f"\nWaiting for changes to {target}…")
+                _grade_and_print(lab, workspace, args, grader)
+                if grader is not None and grader.disturbed:  # start afresh after a hostile or broken run
+                    grader.close()
+                    grader = WarmGrader([lab], preload_now=False)
+                print(f"\nWaiting for changes to {target}…", flush=True)
             time.sleep(args.interval)
     except KeyboardInterrupt:
         print()
+    finally:
+        if grader is not None:
+            grader.close()
     return EXIT_OK
 
 
@@ -223,6 +252,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         text = write(result, args.format, args.out, secrets.token_hex(16), key)
         if key is None:
             print(UNVERIFIABLE_NOTE, file=sys.stderr)
+        from mlalab.sandbox.isolation import practice_note  # a course's document graded practice-grade
+        if (note := practice_note(result)) is not None:
+            print(note, file=sys.stderr)
     if not args.out:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
@@ -237,9 +269,15 @@ def cmd_grade_many(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         raise CliError("--timeout must be more than 0 seconds")
     lab = resolve_lab(args.lab) if args.lab else None
+    if args.require_isolation:  # refuse before grading anything: the level is the machine's
+        from mlalab.sandbox.isolation import IsolationUnavailable, require_isolation
+        try:
+            require_isolation(args.require_isolation)
+        except IsolationUnavailable as exc:
+            raise CliError(f"--require-isolation: {exc}") from exc
     options = batch.Options(labs=[lab] if lab else list(load_labs()), lab_arg=str(lab.id) if lab else None,
                             seed=args.seed if args.seed is not None else secrets.randbelow(10**6 - 1) + 1,
-                            timeout=args.timeout, jobs=args.jobs)
+                            timeout=args.timeout, jobs=args.jobs, cold=args.cold)
     key = signing_key()
     try:
         outcome = batch.run([Path(p) for p in args.paths], Path(args.out), options, key=key)
@@ -451,8 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, help="reproduce a run's randomised names")
         p.add_argument("--timeout", type=float, default=60.0, help="seconds your code may run (default 60)")
         if name == "watch":
-            p.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
+            p.add_argument("--interval", type=float, default=0.1, help=argparse.SUPPRESS)
             p.add_argument("--max-runs", type=int, default=None, help=argparse.SUPPRESS)
+            p.add_argument("--cold", action="store_true", help="grade each save in a fresh grader (slower)")
     lab_command("hint", cmd_hint, "show the next hint")
     lab_command("reset", cmd_reset, "restore the starter (your file is backed up first)")
     lab_command("solution", cmd_solution, "show the reference solution once your lab passes").add_argument(
@@ -478,6 +517,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, help="one seed for every submission (default: a random batch seed)")
     m.add_argument("--timeout", type=float, default=60.0,
                    help="seconds per lab for learner code (default: 60)")
+    m.add_argument("--cold", action="store_true",
+                   help="one fresh grader process per submission instead of warm workers (slower; for comparison)")
+    m.add_argument("--require-isolation", choices=["process", "chroot-seccomp", "linux-namespaces"],
+                   help="refuse to grade if this machine isolates learner code less than this (docs/security.md)")
     m.set_defaults(func=cmd_grade_many)
 
     e = sub.add_parser("export", help="write the learner edition (no solutions, no hidden checks)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import random
 import threading
 import time
@@ -14,48 +15,66 @@ import pytest
 
 from mlalab import feedback
 from mlalab.catalog import PROJECT_ROOT, Lab
-from mlalab.plugin import GradingOptions, GradingSession, LabOutcome, Recorder
+from mlalab.plugin import GradingOptions, GradingSession, LabOutcome, Recorder, WarmResources
 from mlalab.results import CheckResult, LabResult, SubmissionResult, submission_status
 from mlalab.sandbox import OUTPUT_CAP, namespaces_available
+from mlalab.server import preload_services
 
 
 class GradingError(Exception):
     """Grading itself could not run (not a learner mistake)."""
 
 
+# pytest's plugins a grading session does without. Installed plugins (xdist, hypothesis, ...) are not
+# auto-loaded at all (PYTEST_DISABLE_PLUGIN_AUTOLOAD: ~0.1 s of imports); "unraisableexception" runs
+# gc.collect() twice as the session ends (~0.2 s with moto loaded) to report unraisable exceptions,
+# which a grading never shows; the rest are reports and collectors a lab module never uses.
+UNUSED_PLUGINS = ("cacheprovider", "terminal", "randomly", "unraisableexception", "doctest", "junitxml",
+                  "pastebin", "legacypath")
+_AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+_SESSION_LOCK = threading.Lock()  # the environment variable above is process-wide
+
+
 def grade(submission: Path | None, labs: list[Lab], *, seed: int | None = None, timeout: float = 60.0,
-          memory_mb: int = 1024, name: str | None = None) -> SubmissionResult:
+          memory_mb: int = 1024, name: str | None = None, warm: WarmResources | None = None) -> SubmissionResult:
     """Grade ``labs`` for the submission folder (``None`` grades the reference solutions)."""
-    result = grade_each([submission], labs, seed=seed, timeout=timeout, memory_mb=memory_mb)[0]
+    result = grade_each([submission], labs, seed=seed, timeout=timeout, memory_mb=memory_mb, warm=warm)[0]
     if name is not None:
         result.submission = name
     return result
 
 
 def grade_each(submissions: list[Path | None], labs: list[Lab], *, seed: int | None = None,
-               timeout: float = 60.0, memory_mb: int = 1024) -> list[SubmissionResult]:
+               timeout: float = 60.0, memory_mb: int = 1024,
+               warm: WarmResources | None = None) -> list[SubmissionResult]:
     """Grade ``labs`` for each submission folder in turn, in one pytest session with one moto server.
 
     Every submission still gets its own fresh AWS state and its own sandboxed learner process; what
     they share is the grader's start-up (imports, collection, the server and moto's loaded backends),
     which is most of a grading's cost when many solutions of one lab are graded (the project's tests).
+    ``warm`` (a ``mlalab.warm.WarmGrader``) lends its running server, clients and a learner process
+    started ahead of need, so that a session pays none of that start-up.
     """
     started = time.monotonic()
     # Probe the Linux sandbox now, in the background: it overlaps with pytest's start-up.
     threading.Thread(target=namespaces_available, daemon=True, name="mlalab-probe").start()
+    if warm is None and os.environ.get("MLALAB_NO_PRELOAD") != "1":
+        # ...and load the labs' moto backends (EC2's takes a second) while pytest starts and collects.
+        services = list(dict.fromkeys(s for lab in labs for s in lab.services))
+        threading.Thread(target=preload_services, args=(services,), daemon=True, name="mlalab-preload").start()
     if seed is None:
         seed = random.SystemRandom().randrange(1, 10**6)
     folders = tuple(None if s is None else Path(s) for s in submissions)
     options = GradingOptions(submissions=folders, seed=seed, timeout=timeout, memory_mb=memory_mb)
     recorder = Recorder()
-    args = [str(lab.test_module) for lab in labs] + [
-        "-p", "mlalab.plugin", "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly",
-        "--import-mode=importlib", "--rootdir", str(PROJECT_ROOT), "-c", str(PROJECT_ROOT / "pyproject.toml"),
-        "-o", "addopts=",
-    ]
+    args = [str(lab.test_module) for lab in labs] + ["-p", "mlalab.plugin"]
+    for plugin in UNUSED_PLUGINS:
+        args += ["-p", f"no:{plugin}"]
+    args += ["--import-mode=importlib", "--rootdir", str(PROJECT_ROOT), "-c", str(PROJECT_ROOT / "pyproject.toml"),
+             "-o", "addopts="]
     sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        code = pytest.main(args, plugins=[GradingSession(options, recorder)])
+    with _SESSION_LOCK, _no_plugin_autoload(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        code = pytest.main(args, plugins=[GradingSession(options, recorder, warm)])
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED):
         raise GradingError(f"pytest could not run the lab modules (exit {int(code)}):\n{sink.getvalue()[-3000:]}")
     duration = round(time.monotonic() - started, 3)
@@ -68,6 +87,19 @@ def grade_each(submissions: list[Path | None], labs: list[Lab], *, seed: int | N
             score=sum(r.score for r in results), max_score=sum(r.max_score for r in results), labs=results,
             duration=duration if len(folders) == 1 else round(sum(r.duration for r in results), 3)))
     return out
+
+
+@contextlib.contextmanager
+def _no_plugin_autoload():
+    before = os.environ.get(_AUTOLOAD)
+    os.environ[_AUTOLOAD] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(_AUTOLOAD, None)
+        else:
+            os.environ[_AUTOLOAD] = before
 
 
 def lab_result(lab: Lab, outcome: LabOutcome, timeout: float, memory_mb: int) -> LabResult:
@@ -94,7 +126,8 @@ def lab_result(lab: Lab, outcome: LabOutcome, timeout: float, memory_mb: int) ->
         lab=lab.id, slug=lab.slug, title=lab.title, task=lab.task, status=status, score=score,
         max_score=lab.max_score, checks=checks, output=_output(run),
         output_truncated=run.output_truncated if run else False, problems=problems,
-        duration=round(sum(c.duration for c in checks) + (run.duration if run else 0.0), 3), seed=outcome.seed)
+        duration=round(sum(c.duration for c in checks) + (run.duration if run else 0.0), 3), seed=outcome.seed,
+        isolation=run.isolation if run else "")
 
 
 def _output(run) -> str:

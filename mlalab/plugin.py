@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import boto3
 import pytest
@@ -69,22 +70,37 @@ class GradingOptions:
             timeout=config.getoption("--mlalab-timeout"), memory_mb=config.getoption("--mlalab-memory"))
 
 
+class WarmResources(Protocol):
+    """What a warm grader (``mlalab.warm.WarmGrader``) lends a grading session: its running server,
+    its grader clients and a learner process started ahead of need. None of it holds a submission's
+    state: the server is reset before every lab, and each learner process grades one submission."""
+
+    server: LabServer
+    clients: Aws
+
+    def learner(self, module_file: Path, module_name: str, *, memory_mb: int,
+                blocked_paths: list[str]) -> LearnerProcess: ...
+
+
 OPTIONS = pytest.StashKey[GradingOptions]()
 RECORDER = pytest.StashKey[Recorder]()
+WARM = pytest.StashKey["WarmResources | None"]()
 
 
 class GradingSession:
     """The plugin object the grading engine registers: it hands one session its options and the
     recorder the engine reads afterwards (pytest's way: ``config.stash``, set before anything runs)."""
 
-    def __init__(self, options: GradingOptions, recorder: Recorder) -> None:
+    def __init__(self, options: GradingOptions, recorder: Recorder, warm: WarmResources | None = None) -> None:
         self.options = options
         self.recorder = recorder
+        self.warm = warm
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[OPTIONS] = self.options
         config.stash[RECORDER] = self.recorder
+        config.stash[WARM] = self.warm
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -112,7 +128,11 @@ def options(pytestconfig: pytest.Config) -> GradingOptions:
 
 
 @pytest.fixture(scope="session")
-def lab_server():
+def lab_server(pytestconfig: pytest.Config):
+    warm = pytestconfig.stash.get(WARM, None)
+    if warm is not None:  # a warm grader's server: it outlives this session (reset before every lab)
+        yield warm.server
+        return
     with LabServer() as server:
         yield server
 
@@ -172,10 +192,12 @@ def _submission_of(item: pytest.Item) -> int:
 
 
 @pytest.fixture(scope="session")
-def _grader_clients(lab_server: LabServer) -> Aws:
-    """One set of grader clients per session: creating a boto3 client loads its service model,
-    which costs more than most checks, and the clients hold no AWS state of their own."""
-    return Aws(lab_server.endpoint_url)
+def _grader_clients(pytestconfig: pytest.Config, lab_server: LabServer) -> Aws:
+    """One set of grader clients per session (per warm grader when there is one): creating a boto3
+    client loads its service model, which costs more than most checks, and the clients hold no AWS
+    state of their own."""
+    warm = pytestconfig.stash.get(WARM, None)
+    return warm.clients if warm is not None else Aws(lab_server.endpoint_url)
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +214,8 @@ def rng(options: GradingOptions, lab: Lab) -> random.Random:
 
 
 @pytest.fixture(scope="module")
-def learner(options: GradingOptions, lab: Lab, lab_server: LabServer, lab_outcome: LabOutcome, submission: int):
+def learner(options: GradingOptions, lab: Lab, lab_server: LabServer, lab_outcome: LabOutcome, submission: int,
+            pytestconfig: pytest.Config):
     """``learner(calls)`` runs the learner's functions, in order, with keyword arguments.
 
     ``calls`` maps each function name from lab.yaml to its keyword arguments (what the scenario
@@ -206,8 +229,12 @@ def learner(options: GradingOptions, lab: Lab, lab_server: LabServer, lab_outcom
     else:
         module_file = folder / lab.workspace_file
         blocked = sorted({str(p.solution_path) for p in load_labs()} | {str(lab.solution_path)})
-    process = LearnerProcess(module_file, lab.module_name, lab_server.port,
-                             memory_mb=options.memory_mb, blocked_paths=blocked)
+    warm = pytestconfig.stash.get(WARM, None)
+    if warm is not None:  # a fresh process all the same, only started before this submission was known
+        process = warm.learner(module_file, lab.module_name, memory_mb=options.memory_mb, blocked_paths=blocked)
+    else:
+        process = LearnerProcess(module_file, lab.module_name, lab_server.port,
+                                 memory_mb=options.memory_mb, blocked_paths=blocked)
 
     def run(calls: dict[str, dict]) -> LearnerRun:
         for name, kwargs in calls.items():

@@ -45,6 +45,7 @@ class LabResult:
     problems: list[str] = field(default_factory=list)  # learner-facing notes: syntax error, time-out...
     duration: float = 0.0
     seed: int = 0
+    isolation: str = ""  # what isolated the learner's code: linux-namespaces, chroot-seccomp or process
 
 
 @dataclass

@@ -223,6 +223,53 @@ def _defer_instance_type_offerings() -> None:
     utils.load_resource = load_resource
 
 
+# moto's EC2 zones module asks three fresh boto3 sessions for EC2's regions when it is imported; each
+# loads EC2's service model (the largest botocore has) and the endpoint rules anew: about 0.9 s of a
+# 1.5 s first EC2 request. moto's own backends ask one shared session (``AccountSpecificBackend.
+# get_session``), which loads them anyway: the zones module is pointed at it. Same data, same answers.
+_ZONES_MODULE = "moto.ec2.models.availability_zones_and_regions"
+
+
+def _share_region_lookups() -> None:
+    """Route the EC2 zones module's region look-ups through moto's shared session (before moto.ec2 is
+    imported; harmless after)."""
+    from boto3.session import Session
+
+    if getattr(Session.get_available_regions, "_mlalab_shared", False):
+        return
+    original = Session.get_available_regions
+
+    def get_available_regions(self, service_name, partition_name="aws", allow_non_regional=False):
+        if sys._getframe(1).f_globals.get("__name__") == _ZONES_MODULE:
+            from moto.core.base_backend import AccountSpecificBackend
+
+            shared = AccountSpecificBackend.get_session()
+            if shared is not self:
+                return original(shared, service_name, partition_name, allow_non_regional)
+        return original(self, service_name, partition_name, allow_non_regional)
+
+    get_available_regions._mlalab_shared = True  # type: ignore[attr-defined]
+    Session.get_available_regions = get_available_regions  # type: ignore[method-assign]
+
+
+def preload_services(services: list[str]) -> None:
+    """Import moto's models for ``services`` and build their backends for the lab's account and
+    region: what a service's first request would do. Run in a background thread while the grader
+    starts (pytest, collection) and the learner's sandbox starts, it takes EC2's second of loading
+    (lab 05) off the first request's path where the two overlap."""
+    _defer_instance_type_offerings()  # before moto.ec2 is imported, as LabServer does
+    _share_region_lookups()
+    from moto.backends import get_backend
+
+    for service in services:
+        try:
+            backends = get_backend(service)  # type: ignore[arg-type]
+            account = backends["123456789012"]
+            account[REGION if REGION in account.regions else "aws"]
+        except Exception:  # noqa: BLE001 - not a moto service name: its first request loads it
+            pass
+
+
 def _listening_socket(host: str, port: int) -> socket.socket:
     """A TCP socket listening on ``host:port``. SO_REUSEADDR lets a restarted ``mlalab serve`` take its
     port back from connections still in TIME_WAIT; on Linux and macOS it never shares a port another
@@ -248,6 +295,7 @@ class LabServer:
     def __init__(self, port: int = 0, allow_reset: bool = False) -> None:
         with _listening_socket("127.0.0.1", port) as listener:  # first: a busy port fails fast
             _defer_instance_type_offerings()
+            _share_region_lookups()
             moto_ext.install()
             logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in the learner's report
             app = _RefuseMotoApi(DomainDispatcherApplication(create_backend_app), allow_reset=allow_reset)

@@ -33,6 +33,7 @@ def make_result() -> SubmissionResult:
     lab1 = LabResult(
         lab=1, slug="01_endpoint_alarms", title="Endpoint alarms", task="4.2", status="fail",
         score=3.0, max_score=5.0, output=HOSTILE, output_truncated=True, duration=1.5, seed=42,
+        isolation="linux-namespaces",
         checks=[
             CheckResult("latency-alarm", "Latency alarm exists", "pass", 2.0, 2.0, "Alarm found.", "4.2",
                         0.25),
@@ -44,6 +45,7 @@ def make_result() -> SubmissionResult:
     lab2 = LabResult(
         lab=2, slug="02_drift_monitor", title="Drift monitor", task="4.1", status="error",
         score=0.0, max_score=4.0, problems=["Your code timed out after 60 s"], duration=60.0, seed=7,
+        isolation="process",
         checks=[CheckResult("baseline-job", "Baseline job ran", "error", 0.0, 4.0, "KeyError: 'x'", "4.1")],
     )
     return SubmissionResult(submission="learner<script>", status="fail", score=3.0, max_score=9.0,
@@ -121,7 +123,7 @@ def test_json_document_exact() -> None:
             {
                 "lab": 1, "slug": "01_endpoint_alarms", "title": "Endpoint alarms", "task": "4.2",
                 "status": "fail", "score": 3.0, "max_score": 5.0, "duration": 1.5, "seed": 42,
-                "output": HOSTILE, "output_truncated": True, "problems": [],
+                "isolation": "linux-namespaces", "output": HOSTILE, "output_truncated": True, "problems": [],
                 "checks": [
                     {"id": "latency-alarm", "name": "Latency alarm exists", "status": "pass", "points": 2.0,
                      "max_points": 2.0, "message": "Alarm found.", "task": "4.2", "duration": 0.25},
@@ -135,7 +137,7 @@ def test_json_document_exact() -> None:
             {
                 "lab": 2, "slug": "02_drift_monitor", "title": "Drift monitor", "task": "4.1",
                 "status": "error", "score": 0.0, "max_score": 4.0, "duration": 60.0, "seed": 7,
-                "output": "", "output_truncated": False, "problems": ["Your code timed out after 60 s"],
+                "isolation": "process", "output": "", "output_truncated": False, "problems": ["Your code timed out after 60 s"],
                 "checks": [
                     {"id": "baseline-job", "name": "Baseline job ran", "status": "error", "points": 0.0,
                      "max_points": 4.0, "message": "KeyError: 'x'", "task": "4.1", "duration": 0.0},
@@ -174,7 +176,8 @@ def test_junit_structure() -> None:
     assert [s.get("name") for s in suites] == ["lab01 endpoint_alarms", "lab02 drift_monitor"]
     lab1, lab2 = suites
     props = {p.get("name"): p.get("value") for p in lab1.findall("properties/property")}
-    assert props == {"score": "3", "max_score": "5", "status": "fail", "task": "4.2", "seed": "42"}
+    assert props == {"score": "3", "max_score": "5", "status": "fail", "task": "4.2", "seed": "42",
+                     "isolation": "linux-namespaces"}
     cases = lab1.findall("testcase")
     assert [c.get("name") for c in cases] == [
         "latency-alarm: Latency alarm exists",
@@ -224,7 +227,8 @@ def test_gradescope_document_exact() -> None:
                          "stdout_visibility", "tests", "extra_data"]
     assert (doc["score"], doc["execution_time"], doc["output_format"]) == (3.0, 62, "text")
     assert doc["visibility"] == doc["stdout_visibility"] == "visible"
-    assert doc["output"].startswith("mla-labs: 3/9 points (fail)\nLab 1 · Endpoint alarms: 3/5 (fail)\n")
+    assert doc["output"].startswith("mla-labs: 3/9 points (fail)\nIsolation: linux-namespaces, process\n"
+                                    "Lab 1 · Endpoint alarms: 3/5 (fail)\n")
     assert "Lab 2 problem: Your code timed out after 60 s" in doc["output"]
     assert "what your code printed (truncated)" in doc["output"]
 
@@ -341,6 +345,7 @@ def test_github_document_exact() -> None:
             entry("Lab 2 · Lab could not be graded", "error", 0.0, 0.0, "Your code timed out after 60 s",
                   2, lab2),
         ],
+        "isolation": ["linux-namespaces", "process"],
     }
 
 

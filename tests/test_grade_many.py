@@ -69,7 +69,7 @@ def test_class_folder_one_grader_crash_leaves_the_others_untouched(tmp_path, mon
     monkeypatch.setattr(worker, "grader_command", crash_for("dave"))
     out = tmp_path / "out"
 
-    code = cli.main(["grade-many", str(room), "--out", str(out), "--jobs", "2", "--seed", "7"])
+    code = cli.main(["grade-many", str(room), "--out", str(out), "--jobs", "2", "--seed", "7", "--cold"])
 
     printed, errors = capsys.readouterr()
     assert code == 0
@@ -146,7 +146,7 @@ def test_a_grader_over_its_time_cap_is_killed_with_everything_it_started(tmp_pat
 
     started = time.monotonic()
     code = cli.main(["grade-many", str(room), "--lab", "2", "--timeout", "1", "--out", str(out),
-                     "--jobs", "2"])
+                     "--jobs", "2", "--cold"])
     elapsed = time.monotonic() - started
 
     assert code == 0
@@ -168,7 +168,7 @@ def test_exit_3_when_no_submission_could_be_graded(tmp_path, monkeypatch, capsys
     write_submission(room / "gina", starter_files())
     monkeypatch.setattr(worker, "grader_command", crash_for("gina"))
 
-    code = cli.main(["grade-many", str(room), "--out", str(tmp_path / "out")])
+    code = cli.main(["grade-many", str(room), "--out", str(tmp_path / "out"), "--cold"])
 
     assert code == 3
     assert capsys.readouterr().err.strip() == (

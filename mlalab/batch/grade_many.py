@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import queue
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -50,9 +52,17 @@ def run(paths: list[Path], out: Path, options: worker.Options, *, key: bytes | N
         f"job{'s' if options.jobs != 1 else ''} (seed {options.seed}, {options.timeout:g} s per lab, "
         f"{options.cap:g} s per submission)")
 
+    # Warm (the default): each job is a warm grader process that grades submission after submission
+    # (mlalab.warm); --cold: one fresh grader process per submission.
+    workers: queue.Queue = queue.Queue()
+    scratch = None if options.cold else tempfile.TemporaryDirectory(prefix="mlalab-batch-")
+
     def task(submission: Submission) -> tuple[SubmissionResult, float]:
         begun = time.monotonic()
-        result = worker.grade_one(submission, options, batch_key, cancelled)
+        if scratch is None:
+            result = worker.grade_one(submission, options, batch_key, cancelled)
+        else:
+            result = worker.grade_warm(submission, options, batch_key, workers, Path(scratch.name), cancelled)
         return result, time.monotonic() - begun
 
     pool = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="mlalab-grade")
@@ -67,6 +77,12 @@ def run(paths: list[Path], out: Path, options: worker.Options, *, key: bytes | N
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        while not workers.empty():
+            warm = workers.get_nowait()
+            if warm is not None:
+                warm.close()
+        if scratch is not None:
+            scratch.cleanup()
     results = [done[s.name] for s in submissions]
     wall = time.monotonic() - started
     write_reports(results, out, missing, wall, key, log)

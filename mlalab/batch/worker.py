@@ -7,7 +7,9 @@ run in their own sessions, so its process group is not enough), and the submissi
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -33,6 +35,7 @@ class Options:
     seed: int
     timeout: float
     jobs: int
+    cold: bool = False  # one fresh grader process per submission (the former way; the bench compares)
 
     @property
     def cap(self) -> float:
@@ -166,3 +169,140 @@ def grade_one(submission: Submission, options: Options, batch_key: str,
                 result.submission = submission.name
                 return result
         return error_result(submission.name, options.labs, reason, elapsed)
+
+
+# --- warm workers: one long-lived grader per job, submission after submission ----------------------
+
+READY_LIMIT = 120.0  # seconds a new worker may take to warm up
+
+
+def warm_command(options: Options) -> list[str]:
+    """The worker process: ``mlalab.warm``'s protocol on stdin/stdout."""
+    return [sys.executable, "-m", "mlalab.warm"]
+
+
+class WarmWorker:
+    """A ``mlalab.warm`` worker process (a warm grader) and its request channel.
+
+    It is replaced (``grade_warm`` closes it and the next submission starts a new one) when it died,
+    overran a submission's cap, or says it was disturbed; the submission it was grading gets an
+    ``error`` as a cold grader's would, and no other submission is touched: each starts from a clean
+    AWS and a fresh learner process inside the worker (``mlalab.warm``)."""
+
+    def __init__(self, options: Options, batch_key: str, scratch: Path) -> None:
+        self.options = options
+        self.log_path = scratch / "worker.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the worker
+        env = {**os.environ, "MLALAB_SIGNING_KEY": batch_key,
+               "MLALAB_WARM_LABS": json.dumps([lab.id for lab in options.labs])}
+        # cwd is the scratch folder: never a submission, whose files must not be importable.
+        self.proc = subprocess.Popen(warm_command(options), cwd=scratch, env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self._log, start_new_session=True)
+        self.lines: queue.Queue[bytes] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True, name="mlalab-worker-reader").start()
+        self.ready = False
+        self.replace: str | None = None  # why this worker must not grade again
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(b"")  # end of output: the worker is gone
+
+    def _reply(self, started: float, limit: float, cancelled: threading.Event | None) -> tuple[dict | None, str | None]:
+        while True:
+            try:
+                line = self.lines.get(timeout=POLL)
+            except queue.Empty:
+                line = None
+            if line == b"":
+                code = self.proc.wait()
+                return None, _exit_reason(code, self.log_path.read_text(errors="replace"))
+            if line is not None:
+                try:
+                    reply = json.loads(line)
+                except ValueError:
+                    continue  # not a protocol line
+                if isinstance(reply, dict):
+                    return reply, None
+            if cancelled is not None and cancelled.is_set():
+                return None, "the batch was interrupted"
+            if time.monotonic() - started > limit:
+                return None, (f"grading took longer than {self.options.cap:g} s (the per-submission limit: "
+                              f"{self.options.timeout:g} s per lab + {CAP_SLACK:g} s) and was stopped")
+
+    def grade(self, submission: Submission, out_file: Path, cancelled: threading.Event | None) -> str | None:
+        """Have the worker grade ``submission`` into ``out_file``; None, or why it could not."""
+        started = time.monotonic()
+        if not self.ready:
+            reply, reason = self._reply(started, READY_LIMIT, cancelled)
+            if reason is not None or not (reply or {}).get("ready"):
+                self.replace = reason or "the worker did not start"
+                return f"the grader could not start: {self.replace}" if reason is None else reason
+            self.ready = True
+            started = time.monotonic()
+        request = {"submission": str(submission.path), "labs": [lab.id for lab in self.options.labs],
+                   "out": str(out_file), "seed": self.options.seed, "timeout": self.options.timeout}
+        try:
+            self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError:
+            pass  # it died: its exit is read below
+        reply, reason = self._reply(started, self.options.cap, cancelled)
+        if reason is not None:
+            self.replace = reason
+            return reason
+        if reply.get("disturbed"):
+            self.replace = str(reply["disturbed"])
+        if not reply.get("done"):
+            self.replace = "the worker answered out of turn"
+            return "the grader answered out of turn"
+        return None
+
+    def close(self, kill: bool = False) -> None:
+        """Stop the worker: a healthy one ends when its input does; ``kill`` (or a worker that does
+        not end) is killed with everything it started."""
+        if self.proc.returncode is None and not kill:
+            try:
+                self.proc.stdin.close()  # end of input: a healthy worker stops by itself
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.proc.returncode is None or process_tree(self.proc.pid)[1:]:
+            kill_tree(self.proc)
+        self._log.close()
+
+
+def grade_warm(submission: Submission, options: Options, batch_key: str, workers: queue.Queue,
+               scratch: Path, cancelled: threading.Event | None = None) -> SubmissionResult:
+    """Grade one submission with a warm worker from ``workers`` (a new one when none is left), and put
+    the worker back unless it must be replaced."""
+    started = time.monotonic()
+    try:
+        worker: WarmWorker | None = workers.get_nowait()
+    except queue.Empty:
+        worker = None
+    if worker is None:
+        folder = Path(tempfile.mkdtemp(prefix="mlalab-worker-", dir=scratch))
+        try:
+            worker = WarmWorker(options, batch_key, folder)
+        except OSError as exc:
+            return error_result(submission.name, options.labs, f"the grader could not start: {exc}",
+                                time.monotonic() - started)
+    out_file = Path(tempfile.mkdtemp(prefix="result-", dir=scratch)) / "result.json"
+    try:
+        reason = worker.grade(submission, out_file, cancelled)
+    finally:
+        if worker.replace is not None or cancelled is not None and cancelled.is_set():
+            worker.close(kill=reason is not None)
+            workers.put(None)  # the next submission starts a fresh worker
+        else:
+            workers.put(worker)
+    if reason is None:
+        reason, result = read_document(out_file, batch_key.encode())
+        if result is not None:
+            result.submission = submission.name
+            return result
+    return error_result(submission.name, options.labs, reason, time.monotonic() - started)

@@ -59,7 +59,8 @@ def document(result: SubmissionResult) -> dict:
         }
         for lab, _, check in graded_checks(result)
     ]
-    return {"version": VERSION, "status": result.status, "max_score": result.max_score, "tests": tests}
+    return {"version": VERSION, "status": result.status, "max_score": result.max_score, "tests": tests,
+            "isolation": sorted({lab.isolation for lab in result.labs if lab.isolation})}
 
 
 def render(result: SubmissionResult, *, nonce: str, key: bytes | None = None) -> str:

@@ -72,6 +72,8 @@ def _summary(result: SubmissionResult) -> str:
     lines = [f"mla-labs: {number(result.score)}/{number(result.max_score)} points ({result.status})"]
     if result.error:
         lines.append(f"Grading error: {result.error}")
+    if isolations := sorted({lab.isolation for lab in result.labs if lab.isolation}):
+        lines.append(f"Isolation: {', '.join(isolations)}")
     for lab in result.labs:
         points = f"{number(lab.score)}/{number(lab.max_score)}"
         lines.append(f"Lab {lab.lab} · {lab.title}: {points} ({lab.status})")

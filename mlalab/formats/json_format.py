@@ -76,6 +76,7 @@ def lab_document(lab: LabResult) -> dict:
         "max_score": lab.max_score,
         "duration": _seconds(lab.duration),
         "seed": lab.seed,
+        "isolation": lab.isolation,  # linux-namespaces, chroot-seccomp or process (practice-grade)
         "output": clean_text(lab.output),  # learner-controlled: consumers must treat it as quoted text
         "output_truncated": lab.output_truncated,
         "problems": [clean_text(p) for p in lab.problems],
@@ -115,7 +116,7 @@ def read(document: dict) -> SubmissionResult:
             status=lab["status"], score=float(lab["score"]), max_score=float(lab["max_score"]), checks=checks,
             output=str(lab.get("output", "")), output_truncated=bool(lab.get("output_truncated", False)),
             problems=[str(p) for p in lab.get("problems", [])], duration=float(lab.get("duration", 0.0)),
-            seed=int(lab.get("seed", 0))))
+            seed=int(lab.get("seed", 0)), isolation=str(lab.get("isolation", ""))))
     return SubmissionResult(
         submission=str(document["submission"]), status=document["status"], score=float(document["score"]),
         max_score=float(document["max_score"]), labs=labs, duration=float(document.get("duration", 0.0)),

@@ -63,7 +63,8 @@ def _suites(result: SubmissionResult) -> ET.Element:
             suite = _sub(root, "testsuite", name=suite_name(lab), time=_seconds(lab.duration))
             properties = _sub(suite, "properties")
             for name, value in (("score", number(lab.score)), ("max_score", number(lab.max_score)),
-                                ("status", lab.status), ("task", lab.task), ("seed", str(lab.seed))):
+                                ("status", lab.status), ("task", lab.task), ("seed", str(lab.seed)),
+                                ("isolation", lab.isolation)):
                 _sub(properties, "property", name=name, value=value)
             suites[id(lab)] = (lab, suite, [])
         _testcase(suites[id(lab)][1], lab, check)

@@ -7,6 +7,7 @@ both for one shot. What the process reports from inside is screened by ``events.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -75,7 +76,7 @@ class LearnerProcess:
     limit counts from the moment the job is sent.
     """
 
-    def __init__(self, module_file: Path, module_name: str, port: int, *, memory_mb: int = 1024,
+    def __init__(self, module_file: Path | None, module_name: str, port: int, *, memory_mb: int = 1024,
                  blocked_paths: list[str] | None = None) -> None:
         self.module_file, self.module_name, self.port = module_file, module_name, port
         self.memory_mb, self.blocked_paths = memory_mb, blocked_paths or []
@@ -86,20 +87,54 @@ class LearnerProcess:
         self.read_fd = self.write_fd = -1
         self.job: dict = {}
         self.isolation = ""
-        if module_file.is_file():
+        self.assigned = module_file is not None
+        if module_file is None or module_file.is_file():
             try:
                 self._start()
             except BaseException:
                 self.close()
                 raise
 
+    @classmethod
+    def ahead(cls, port: int) -> LearnerProcess:
+        """A learner process started before its submission is known (warm grading): it builds its
+        jail and imports boto3, then waits; :meth:`assign` gives it the learner's file. It is used for
+        one submission only, like every learner process."""
+        return cls(None, "", port)
+
+    def assign(self, module_file: Path, module_name: str, *, memory_mb: int = 1024,
+               blocked_paths: list[str] | None = None) -> LearnerProcess:
+        """Give a process started :meth:`ahead` its submission. The file's bytes travel in the job (the
+        jail's folder is sealed once built) and ``child.py`` writes them into its own folder before the
+        audit hook and the limits are set, exactly where a cold start would have copied them."""
+        if self.assigned:
+            raise RuntimeError("a learner process grades one submission only")
+        self.assigned = True
+        self.module_file, self.module_name = module_file, module_name
+        self.memory_mb, self.blocked_paths = memory_mb, blocked_paths or []
+        if not module_file.is_file():
+            self.close()
+            self.proc = None  # run() reports the file as missing, as a cold start does
+            return self
+        self.job.update(module_name=module_name, memory_mb=memory_mb, blocked_paths=self.blocked_paths,
+                        module_path=str(Path(self.job["home"]) / module_file.name),
+                        module_source=base64.b64encode(module_file.read_bytes()).decode())
+        return self
+
+    def alive(self) -> bool:
+        """Started, not yet assigned, and still waiting for its job."""
+        return self.proc is not None and not self.assigned and self.proc.poll() is None
+
     def _start(self) -> None:
         self.base = Path(tempfile.mkdtemp(prefix="mlalab-sandbox-"))
         os.chmod(self.base, 0o755)
         sandbox, root = layout(self.base)
-        target = sandbox / self.module_file.name
-        # A copy: the learner's own file is never opened for writing by anything we run.
-        shutil.copyfile(self.module_file, target)
+        if self.module_file is not None:
+            target = sandbox / self.module_file.name
+            # A copy: the learner's own file is never opened for writing by anything we run.
+            shutil.copyfile(self.module_file, target)
+        else:
+            target = sandbox / "pending.py"  # the path is set by assign()
         self.read_fd, self.write_fd = os.pipe()
         self.job = {
             "module_path": str(target),
@@ -118,6 +153,8 @@ class LearnerProcess:
     def run(self, calls: list[Call], timeout: float = 60.0) -> LearnerRun:
         """Send the calls, wait (at most ``timeout`` seconds) and report what happened."""
         run = LearnerRun(isolation=self.isolation)
+        if not self.assigned:
+            raise RuntimeError("assign() a submission to a learner process started ahead() before running it")
         if self.proc is None:
             run.module_missing = True
             return run
@@ -177,8 +214,11 @@ def spawn_child(base: Path, job: dict, port: int, event_fd: int) \
     sandbox, root = base / "home", base / "root"
     child_argv = [sys.executable, "-I", "-u", str(HERE / "child.py")]
     bridge = extra = None
-    if namespaces_available():
-        isolation = "linux-namespaces"
+    from mlalab.sandbox.isolation import choose_isolation, spawn_chroot  # noqa: PLC0415 - issue 12's level
+    isolation = choose_isolation(namespaces_available)
+    if isolation == "chroot-seccomp":
+        return spawn_chroot(base, job, port, event_fd, child_argv)
+    if isolation == "linux-namespaces":
         shared = base / "shared"
         if len(str(shared / "aws.sock")) > UNIX_SOCKET_PATH_MAX:
             shared = Path(tempfile.mkdtemp(prefix="mlalab-", dir="/tmp"))

@@ -94,6 +94,7 @@ def survivors(text: str, deadline: float = 10.0) -> list[str]:
 def process_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Grade in the process-only fallback, as on a machine without user namespaces."""
     monkeypatch.setattr(process, "namespaces_available", lambda: False)
+    monkeypatch.setenv("MLALAB_ISOLATION", "process")  # not the root's chroot-seccomp level either
 
 
 def sha256(path: Path) -> str:

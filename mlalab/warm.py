@@ -1,0 +1,206 @@
+"""A warm grader: a long-lived grader that pays the start-up once and grades submission after submission.
+
+What it keeps between gradings is only what does not depend on a submission: the grader's imports,
+the moto server with the labs' services loaded (its backends, the extensions, the grader's boto3
+clients and their service models), and one learner process started ahead of need (its jail built,
+boto3 imported, waiting for a submission it has not seen). What it never keeps: every lab still
+starts from a clean AWS (moto's reset and every extension's, ``fixtures.moto_ext.reset``: Lambda
+handler processes included), and every submission runs in a fresh learner process of its own, used
+once and killed with everything it started, in a sandbox folder removed afterwards. The learner's
+code never runs in this process, so nothing of it can stay here.
+
+``mlalab watch`` grades in a warm grader of its own; ``mlalab grade-many`` runs one per job as a
+worker process (``python -m mlalab.warm``, the protocol below) and replaces a worker that was
+disturbed (``WarmGrader.disturbed``).
+
+Worker protocol (one JSON object per line): the worker answers ``{"ready": true}`` once warm; then
+for each request ``{"submission": DIR or null, "labs": [ids], "out": FILE, "seed": N, "timeout": S}``
+it writes the signed JSON results document to ``out`` (``MLALAB_SIGNING_KEY`` from its environment)
+and answers ``{"done": true, "disturbed": "why" or null}``; an empty line or end of input stops it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import secrets
+import sys
+import threading
+from pathlib import Path
+
+from mlalab.catalog import Lab, find_lab, load_labs
+from mlalab.grading import grade
+from mlalab.plugin import Aws
+from mlalab.results import SubmissionResult
+from mlalab.sandbox import LearnerProcess
+from mlalab.server import LabServer, preload_services
+
+MAX_GRADINGS = 200  # a worker is replaced after this many gradings (bounds slow growth of any kind)
+MAX_RSS_MB = 600  # ...or once its memory reaches this (a submission that made moto hold a lot)
+
+
+# One read-only call per service that needs no parameters: the server builds the service's routes and
+# moto its backend on a service's first request. Services not listed are loaded by their first request.
+HARMLESS_CALLS = {
+    "cloudtrail": "describe_trails", "cloudwatch": "list_metrics", "config": "describe_config_rules",
+    "ec2": "describe_vpcs", "events": "list_rules", "iam": "list_roles", "kms": "list_keys",
+    "lambda": "list_functions", "logs": "describe_log_groups", "organizations": "list_roots",
+    "resourcegroupstaggingapi": "get_resources", "s3": "list_buckets", "sagemaker": "list_endpoints",
+    "sns": "list_topics", "sqs": "list_queues", "sts": "get_caller_identity",
+}
+
+
+def preload(server: LabServer, clients: Aws, labs: list[Lab]) -> None:
+    """Load, for ``labs``' services, what a grading's first requests would: moto's models and
+    backends, the server's routes, the grader's boto3 clients; then reset, so that nothing of it is
+    AWS state."""
+    services = list(dict.fromkeys(s for lab in labs for s in lab.services))
+    preload_services(services)
+    for service in services:
+        try:
+            client = clients.client(service)  # loads the service model, once per grader
+            if service in HARMLESS_CALLS:
+                getattr(client, HARMLESS_CALLS[service])()
+        except Exception:  # noqa: BLE001 - any answer will do: what was to be loaded is loaded
+            pass
+    server.reset()
+
+
+class WarmGrader:
+    """Grades submissions one after another with the start-up paid once (see the module docstring).
+
+    ``labs``: the labs it will grade (their services are loaded ahead); ``preload_now`` False leaves
+    that to a background thread (``mlalab watch`` starts grading at once)."""
+
+    def __init__(self, labs: list[Lab] | None = None, *, preload_now: bool = True) -> None:
+        self.labs = list(labs) if labs is not None else list(load_labs())
+        self._server_cm = LabServer()
+        self.server = self._server_cm.__enter__()
+        self.clients = Aws(self.server.endpoint_url)
+        self.gradings = 0
+        self.disturbed: str | None = None  # why this grader should be replaced, once it should
+        self._spare: LearnerProcess | None = None
+        self._spare_lock = threading.Lock()
+        self._closed = False
+        self._start_spare()
+        if preload_now:
+            preload(self.server, self.clients, self.labs)
+        else:
+            threading.Thread(target=preload, args=(self.server, self.clients, self.labs), daemon=True,
+                             name="mlalab-preload").start()
+
+    # --- the learner process started ahead of need ---------------------------------------------
+
+    def _start_spare(self) -> None:
+        with self._spare_lock:
+            if self._closed or (self._spare is not None and self._spare.alive()):
+                return
+            if self._spare is not None:
+                self._spare.close()
+            self._spare = LearnerProcess.ahead(self.server.port)
+
+    def learner(self, module_file: Path, module_name: str, *, memory_mb: int,
+                blocked_paths: list[str]) -> LearnerProcess:
+        """The process started ahead, given this submission (a new one if it is gone): used once."""
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
+        if spare is None or not spare.alive():
+            if spare is not None:
+                spare.close()
+            return LearnerProcess(module_file, module_name, self.server.port, memory_mb=memory_mb,
+                                  blocked_paths=blocked_paths)
+        return spare.assign(module_file, module_name, memory_mb=memory_mb, blocked_paths=blocked_paths)
+
+    # --- grading ----------------------------------------------------------------------------------
+
+    def grade(self, submission: Path | None, labs: list[Lab] | None = None, *, seed: int | None = None,
+              timeout: float = 60.0, memory_mb: int = 1024) -> SubmissionResult:
+        """Grade ``labs`` (default: this grader's) of ``submission`` (None: the reference solutions)."""
+        if self._closed:
+            raise RuntimeError("this warm grader is closed")
+        try:
+            result = grade(submission, list(labs) if labs is not None else self.labs, seed=seed, timeout=timeout,
+                           memory_mb=memory_mb, warm=self)
+        except BaseException:
+            self.disturbed = "grading itself failed"
+            raise
+        finally:
+            self.gradings += 1
+            self._start_spare()  # for the next submission, while this one's report is written
+        self.disturbed = self.disturbed or disturbance(result, self.gradings)
+        return result
+
+    def close(self) -> None:
+        with self._spare_lock:
+            self._closed = True
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.close()
+        self._server_cm.__exit__(None, None, None)
+
+    def __enter__(self) -> WarmGrader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+STOPPED = ("the sandbox refused", "your code did not finish within", "your code ran out of memory",
+           "the learner process crashed", "your code wrote")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (MB)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def disturbance(result: SubmissionResult, gradings: int) -> str | None:
+    """Why a worker that just graded ``result`` should be replaced, or None.
+
+    The learner's code never ran in the worker, and the next grading resets AWS and gets a fresh
+    learner process whatever happened; replacing the worker anyway when something went wrong (a
+    grader error, a learner that had to be stopped, a sandbox refusal, forged events) costs one
+    start-up and leaves nothing to argue about. Long-lived workers are also replaced after
+    MAX_GRADINGS gradings or MAX_RSS_MB of memory."""
+    if result.status == "error":
+        return "a grading ended in error"
+    if any(problem.startswith(STOPPED) for lab in result.labs for problem in lab.problems):
+        return "the learner's code had to be stopped or refused"
+    if gradings >= MAX_GRADINGS:
+        return f"{gradings} gradings"
+    if (rss := peak_rss_mb()) > MAX_RSS_MB:
+        return f"its memory reached {rss:.0f} MB"
+    return None
+
+
+# --- the worker process of grade-many -----------------------------------------------------------
+
+
+def serve(stdin=None, stdout=None) -> int:
+    """Run as a grade-many worker: warm up, then grade requests from ``stdin`` (module docstring)."""
+    from mlalab.formats import write
+
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    key = os.environ.get("MLALAB_SIGNING_KEY")
+    labs = [find_lab(int(n)) for n in json.loads(os.environ.get("MLALAB_WARM_LABS", "null")) or []] or None
+    with WarmGrader(labs) as grader:
+        print(json.dumps({"ready": True}), file=stdout, flush=True)
+        for line in stdin:
+            if not line.strip():
+                break
+            request = json.loads(line)
+            submission = Path(request["submission"]) if request.get("submission") else None
+            result = grader.grade(submission, [find_lab(int(n)) for n in request["labs"]], seed=request["seed"],
+                                  timeout=float(request["timeout"]))
+            write(result, "json", request["out"], secrets.token_hex(16), key.encode() if key else None)
+            print(json.dumps({"done": True, "disturbed": grader.disturbed}), file=stdout, flush=True)
+            if grader.disturbed:
+                break
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(serve())

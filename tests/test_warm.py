@@ -1,0 +1,153 @@
+"""Warm grading (``mlalab.warm``): a learner process started ahead of its submission, the warm
+grader's results against a fresh grader's, and ``grade-many``'s warm workers, replaced when a
+worker dies, overruns or was disturbed. Isolation between gradings: tests/adversarial/test_warm_isolation.py."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+from mlalab import cli
+from mlalab.batch import worker
+from mlalab.catalog import find_lab
+from mlalab.results import CheckResult, LabResult, SubmissionResult
+from mlalab.sandbox import Call, LearnerProcess
+from mlalab.warm import WarmGrader, disturbance
+from tests.adversarial import marker, survivors
+
+LAB2 = find_lab(2)
+MODULE = ("import os\n\ndef where(x):\n"
+          "    print('at', os.path.basename(__file__), os.getcwd() == os.path.dirname(__file__), x)\n")
+
+
+def test_a_process_started_ahead_runs_the_file_it_is_given_later(tmp_path):
+    module = tmp_path / "lab99.py"
+    process = LearnerProcess.ahead(port=9)
+    assert process.alive()
+    module.write_text(MODULE)  # written after the process started: it travels in the job
+    run = process.assign(module, "lab99").run([Call("where", {"x": 41})], timeout=20)
+    assert run.output.strip().splitlines()[-1] == "at lab99.py True 41"
+    assert run.call_event("where")["status"] == "ok"
+    assert process.base is None  # the sandbox folder is gone with the process
+
+
+def test_a_process_started_ahead_serves_one_submission_only(tmp_path):
+    process = LearnerProcess.ahead(port=9)
+    try:
+        try:
+            process.run([Call("where", {})])
+        except RuntimeError as exc:
+            assert "assign()" in str(exc)
+        else:
+            raise AssertionError("a process without its submission ran")
+        missing = process.assign(tmp_path / "lab99.py", "lab99")  # no such file: reported as missing
+        try:
+            missing.assign(tmp_path / "lab99.py", "lab99")
+        except RuntimeError as exc:
+            assert "one submission" in str(exc)
+        else:
+            raise AssertionError("a learner process was given a second submission")
+        assert missing.run([Call("where", {})]).module_missing
+    finally:
+        process.close()
+
+
+def test_warm_results_equal_a_fresh_graders(tmp_path):
+    from mlalab.grading import grade
+
+    starter = tmp_path / "starter"
+    starter.mkdir()
+    (starter / LAB2.workspace_file).write_text(LAB2.starter_text())
+    with WarmGrader([LAB2]) as grader:
+        warm = [grader.grade(None, [LAB2], seed=5), grader.grade(starter, [LAB2], seed=5),
+                grader.grade(None, [LAB2], seed=5)]
+        assert grader.disturbed is None and grader.gradings == 3
+    cold = grade(starter, [LAB2], seed=5)
+    assert [r.score for r in warm] == [16.0, 0.0, 16.0]
+    assert [(c.id, c.status) for c in warm[1].labs[0].checks] == [(c.id, c.status) for c in cold.labs[0].checks]
+    assert warm[1].labs[0].problems == cold.labs[0].problems
+
+
+def result_with(problems: list[str], status: str = "fail") -> SubmissionResult:
+    check = CheckResult(id="c", name="c", status="fail", points=0.0, max_points=1.0, message="m", task="4.2")
+    lab = LabResult(lab=2, slug="s", title="t", task="4.2", status=status, score=0.0, max_score=1.0,
+                    checks=[check], problems=problems)
+    return SubmissionResult(submission="x", status=status, score=0.0, max_score=1.0, labs=[lab])
+
+
+def test_a_worker_is_disturbed_by_refusals_stops_errors_and_age():
+    assert disturbance(result_with(["create_training_role is not written yet (it raises NotImplementedError)"]),
+                       1) is None
+    assert disturbance(result_with(["the sandbox refused: your code tried to start a subprocess"]), 1) == \
+        "the learner's code had to be stopped or refused"
+    assert disturbance(result_with(["your code did not finish within 2 s and was stopped: look"]), 1) == \
+        "the learner's code had to be stopped or refused"
+    assert disturbance(result_with([], status="error"), 1) == "a grading ended in error"
+    assert disturbance(result_with([]), 200) == "200 gradings"
+
+
+def write_class(room: Path, names: list[str], source: str) -> None:
+    for name in names:
+        (room / name).mkdir(parents=True)
+        (room / name / LAB2.workspace_file).write_text(source)
+
+
+# A worker that is the real one, except that it dies (as the OOM killer would) or hangs with a
+# process of its own on one learner's submission.
+FAULTY = '''
+import os, signal, subprocess, sys, time
+from mlalab import warm
+real = warm.WarmGrader.grade
+def grade(self, submission, *args, **kwargs):
+    if submission is not None and submission.name == "dave":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if submission is not None and submission.name == "frank":
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", TAG], start_new_session=True)
+        time.sleep(600)
+    return real(self, submission, *args, **kwargs)
+warm.WarmGrader.grade = grade
+sys.exit(warm.serve())
+'''
+
+
+def test_grade_many_replaces_a_worker_that_died_or_hung(tmp_path, monkeypatch, capsys):
+    tag = marker()
+    room = tmp_path / "class"
+    write_class(room, ["alice", "dave", "erin", "frank", "gina"], LAB2.solution_path.read_text())
+    faulty = [sys.executable, "-c", FAULTY.replace("TAG", repr(tag))]
+    monkeypatch.setattr(worker, "warm_command", lambda options: faulty)
+    monkeypatch.setattr(worker, "CAP_SLACK", 15.0)
+    out = tmp_path / "out"
+
+    code = cli.main(["grade-many", str(room), "--lab", "2", "--timeout", "5", "--out", str(out), "--jobs", "1",
+                     "--seed", "3"])
+
+    assert code == 0
+    with (out / "grades.csv").open(newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    assert rows == [["alice", "2", "16", "16", "pass"], ["dave", "2", "0", "16", "error"],
+                    ["erin", "2", "16", "16", "pass"], ["frank", "2", "0", "16", "error"],
+                    ["gina", "2", "16", "16", "pass"]]
+    dave = json.loads((out / "results" / "dave.json").read_text())
+    assert dave["error"] == "the grader process died (SIGKILL)"
+    frank = json.loads((out / "results" / "frank.json").read_text())
+    assert frank["error"] == ("grading took longer than 20 s (the per-submission limit: 5 s per lab + 15 s) "
+                              "and was stopped")
+    assert survivors(tag) == [], "a process of the hung worker survived it"
+
+
+def test_grade_many_warm_and_cold_give_the_same_grades(tmp_path, capsys):
+    room = tmp_path / "class"
+    write_class(room, ["ann", "ben"], LAB2.solution_path.read_text())
+    write_class(room, ["cat"], LAB2.starter_text())
+    grades = {}
+    for mode in ("warm", "cold"):
+        out = tmp_path / mode
+        extra = ["--cold"] if mode == "cold" else []
+        assert cli.main(["grade-many", str(room), "--lab", "2", "--out", str(out), "--jobs", "2", "--seed", "9",
+                         *extra]) == 0
+        grades[mode] = (out / "grades.csv").read_text()
+    assert grades["warm"] == grades["cold"]
+    assert grades["warm"].splitlines()[1:] == ["ann,2,16,16,pass", "ben,2,16,16,pass", "cat,2,0,16,fail"]
