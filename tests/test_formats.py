@@ -137,7 +137,8 @@ def test_json_document_exact() -> None:
             {
                 "lab": 2, "slug": "02_drift_monitor", "title": "Drift monitor", "task": "4.1",
                 "status": "error", "score": 0.0, "max_score": 4.0, "duration": 60.0, "seed": 7,
-                "isolation": "process", "output": "", "output_truncated": False, "problems": ["Your code timed out after 60 s"],
+                "isolation": "process", "output": "", "output_truncated": False,
+                "problems": ["Your code timed out after 60 s"],
                 "checks": [
                     {"id": "baseline-job", "name": "Baseline job ran", "status": "error", "points": 0.0,
                      "max_points": 4.0, "message": "KeyError: 'x'", "task": "4.1", "duration": 0.0},
