@@ -98,3 +98,22 @@ def test_create_model_keeps_network_isolation(sm, isolated):
     sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, EnableNetworkIsolation=isolated,
                     PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1"})
     assert sm.describe_model(ModelName=name)["EnableNetworkIsolation"] is isolated
+
+
+def test_describe_endpoint_summarises_data_capture(sm):
+    """DescribeEndpoint answers a DataCaptureConfigSummary
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DataCaptureConfigSummary.html)."""
+    sm.create_model(ModelName="captured-model", ExecutionRoleArn=ROLE,
+                    PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1"})
+    sm.create_endpoint_config(EndpointConfigName="captured-config", ProductionVariants=[
+        {"VariantName": "AllTraffic", "ModelName": "captured-model", "InitialInstanceCount": 1,
+         "InstanceType": "ml.m5.large"}], DataCaptureConfig={
+        "EnableCapture": True, "InitialSamplingPercentage": 40, "DestinationS3Uri": "s3://bucket/capture",
+        "KmsKeyId": "alias/capture", "CaptureOptions": [{"CaptureMode": "Input"}]})
+    sm.create_endpoint(EndpointName="captured", EndpointConfigName="captured-config")
+    assert sm.describe_endpoint(EndpointName="captured")["DataCaptureConfig"] == {
+        "EnableCapture": True, "CaptureStatus": "Started", "CurrentSamplingPercentage": 40,
+        "DestinationS3Uri": "s3://bucket/capture", "KmsKeyId": "alias/capture"}
+    # The endpoint config keeps the configuration as it was given.
+    assert sm.describe_endpoint_config(EndpointConfigName="captured-config")["DataCaptureConfig"][
+        "CaptureOptions"] == [{"CaptureMode": "Input"}]
