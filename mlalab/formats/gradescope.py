@@ -37,8 +37,22 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 11), "mla-labs needs Python 3.11+"'
 "$PYTHON" -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install --upgrade pip
-# Editable, so labs/ (lab metadata and test modules, not a Python package) stays beside mlalab/.
-/autograder/venv/bin/python -m pip install -e ./{SOURCE_DIR}
+# As Gradescope setups do: install the dependencies, and run the grader from its source folder (so labs/,
+# lab metadata and test modules, stays beside mlalab/). Not `pip install -e`: that builds the project with
+# its build backend (setuptools>=77), one more download, impossible in an image built offline; the grader
+# needs no build, only its folder on sys.path (a .pth) and its `mlalab` command (pyproject's scripts).
+cd ./{SOURCE_DIR}
+/autograder/venv/bin/python - <<'PY'
+import pathlib, subprocess, sys, sysconfig, tomllib
+project = tomllib.loads(pathlib.Path("pyproject.toml").read_text())["project"]
+subprocess.run([sys.executable, "-m", "pip", "install", *project["dependencies"]], check=True)
+pathlib.Path(sysconfig.get_paths()["purelib"], "mla_labs.pth").write_text(f"{{pathlib.Path.cwd()}}\\n")
+for name, target in project["scripts"].items():
+    module, function = target.split(":")
+    script = pathlib.Path(sys.prefix, "bin", name)
+    script.write_text(f"#!{{sys.executable}}\\nimport sys, {{module}}\\nsys.exit({{module}}.{{function}}())\\n")
+    script.chmod(0o755)
+PY
 """
 
 # Shown when the grader itself crashed, instead of Gradescope's generic "autograder failed".

@@ -91,6 +91,24 @@ def survivors(text: str, deadline: float = 10.0) -> list[str]:
     return found
 
 
+def isolation() -> str:
+    """The isolation this test's gradings get: ``MLALAB_ISOLATION`` when CI forces a level, else the
+    strongest this machine provides (after ``process_only``: ``process``). Only expectations about
+    *wording and mechanism* may depend on it (which layer refuses first, "Read-only file system" or the
+    audit hook's words, what exists in the jail); points, refusals and the grader's integrity never do."""
+    from mlalab.sandbox.isolation import choose_isolation
+
+    return choose_isolation(process.namespaces_available)
+
+
+def needs_kernel_boundary(*levels: str, why: str) -> str:
+    """Skip (never silently pass) a test whose guarantee only ``levels`` give; returns the active level."""
+    level = isolation()
+    if level not in levels:
+        pytest.skip(f"isolation {level!r} has no such boundary ({why}); it holds in {', '.join(levels)} only")
+    return level
+
+
 def process_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Grade in the process-only fallback, as on a machine without user namespaces."""
     monkeypatch.setattr(process, "namespaces_available", lambda: False)
@@ -106,5 +124,5 @@ def solution_source(lab=LAB2) -> str:
 
 
 __all__ = ["HEADER", "LAB2", "PROJECT_ROOT", "REFUSED", "SIGNATURE", "TRY", "assert_refused", "grade_lab",
-           "grade_submission", "marker", "process_only", "processes_with", "refusals", "sha256", "solution_source",
-           "survivors"]
+           "grade_submission", "isolation", "marker", "needs_kernel_boundary", "process_only", "processes_with",
+           "refusals", "sha256", "solution_source", "survivors"]

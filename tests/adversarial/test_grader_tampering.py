@@ -15,6 +15,7 @@ from tests.adversarial import (
     TRY,
     assert_refused,
     grade_lab,
+    isolation,
     process_only,
     sha256,
     solution_source,
@@ -125,9 +126,15 @@ def test_overwriting_the_graders_files_is_refused_and_changes_nothing(tmp_path):
         assert_refused(result, f"write to {path} (only files in its own sandbox folder can be changed)",
                        f"change {path} (only files in its own sandbox folder can be changed)")
         assert f"{label} write: DONE" not in result.output
-    # Inside the sandbox the venv is there but read-only; the project's files do not exist at all.
-    assert "venv write: FAILED OSError: [Errno 30] Read-only file system" in result.output
-    assert "checks write: FAILED FileNotFoundError" in result.output
+    if isolation() == "linux-namespaces":
+        # The hook only reports there: the kernel refuses. The venv is there but read-only; the
+        # project's files do not exist at all.
+        assert "venv write: FAILED OSError: [Errno 30] Read-only file system" in result.output
+        assert "checks write: FAILED FileNotFoundError" in result.output
+    else:  # the audit hook refuses first (chroot-seccomp's kernel layer: test_chroot_seccomp, white-box)
+        for label, path in targets.items():
+            assert (f"{label} write: FAILED PermissionError: mla-labs sandbox: your code tried to write to {path} "
+                    in result.output), result.output
 
 
 # --- 15. hostile code combined with a correct solution ------------------------------------------

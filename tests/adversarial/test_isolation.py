@@ -35,9 +35,11 @@ def run_probe(tmp_path):
 
 
 @LINUX_ONLY
-def test_this_machine_grades_in_linux_namespaces(tmp_path):
+def test_this_machine_grades_in_linux_namespaces(tmp_path, monkeypatch):
     if not shutil.which("unshare"):
         pytest.skip("unshare (util-linux) is not installed")
+    # About the automatic choice: a level CI forces for the rest of the suite (MLALAB_ISOLATION) is not it.
+    monkeypatch.delenv("MLALAB_ISOLATION", raising=False)
     assert namespaces_available(), "user namespaces are available here, so the strong sandbox must be used"
     run, seen = run_probe(tmp_path)
     assert run.isolation == "linux-namespaces"

@@ -15,7 +15,7 @@ import pytest
 
 from mlalab import report
 from mlalab.formats import github, integrity, junit
-from tests.adversarial import HEADER, LAB2, SIGNATURE, TRY, grade_submission
+from tests.adversarial import HEADER, LAB2, SIGNATURE, TRY, grade_submission, isolation
 
 KEY = "adversarial-instructor-key-5b1f0c"
 MLALAB = Path(sys.executable).parent / "mlalab"
@@ -137,7 +137,11 @@ def test_fake_results_file_is_replaced_by_the_graders_signed_document(cli_runs, 
         assert (f"the sandbox refused: your code tried to write to {out} (only files in its own sandbox folder "
                 "can be changed)") in said
         assert "the sandbox refused: your code tried to write to /autograder/results/results.json" in said
-        assert "write /tmp/results.json: FAILED OSError: [Errno 30] Read-only file system" in output
+        if isolation() == "linux-namespaces":  # the hook only reports: the kernel refuses
+            assert "write /tmp/results.json: FAILED OSError: [Errno 30] Read-only file system" in output
+        else:  # the hook refuses first (in chroot-seccomp, /tmp does not even exist in the jail)
+            assert ("write /tmp/results.json: FAILED PermissionError: mla-labs sandbox: your code tried to write to "
+                    "/tmp/results.json") in output
         assert f"write {out}: FAILED" in output
 
 
@@ -200,15 +204,16 @@ def test_forged_events_on_the_graders_pipe_earn_nothing_and_are_reported(tmp_pat
         {"event": "score", "points": 16},
     ]) + "not json at all\n[1, 2]\n"
     source = HEADER + TRY + f'''
+import stat
 FAKE = {fake!r}.encode()
 def forge():
-    for fd in os.listdir("/proc/self/fd"):
+    # Every pipe but stdout: found by fstat, which needs no /proc (chroot-seccomp has none)
+    for fd in range(3, 256):
         try:
-            target = os.readlink(f"/proc/self/fd/{{fd}}")
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, FAKE)
         except OSError:
             continue
-        if target.startswith("pipe:") and int(fd) > 2:
-            os.write(int(fd), FAKE)
 attempt("forge", forge)
 ''' + SIGNATURE + '''    forge()
     sys.modules["__main__"].emit(event="call", function="create_training_role", status="ok", returned="'arn'")
@@ -220,6 +225,7 @@ attempt("forge", forge)
     assert all(check.status == "fail" for check in lab.checks)  # graded, not errored
     forged = [p for p in lab.problems if "of its own to the grader's event channel; they were ignored" in p]
     assert forged and forged[0].startswith("your code wrote "), lab.problems
+    assert int(forged[0].split()[3]) >= 8, forged  # the 8 lines written to the pipe's descriptor, not only emit()
     assert "points come from the AWS state the checks read" in forged[0]
     assert not any("\x1b" in p for p in lab.problems)
 
