@@ -25,6 +25,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The project's tests also prove the SageMaker SDK path of the Model Monitor labs: `make test` adds the
+# `sdk` extra, which learners get only when they start a lab that asks for it (mlalab/extras.py).
+SDK_STAMP := $(VENV)/.sdk-stamp
+$(SDK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[sdk]'
+	@touch $(SDK_STAMP)
+
 # Failing checks are the learner's normal loop, not a crash: mlalab prints them and the score, and make
 # exits 0 (passing mlalab's exit 1 on would add make's "*** [lab-1] Error 1" line under the report).
 # A real error still fails: an unknown lab (2), grading that could not run (3). Scripts and CI that need
@@ -42,10 +49,10 @@ list: $(STAMP)
 
 # Two workers: most of a grading is waiting on processes and sockets, so two share two cores well.
 # loadgroup keeps each lab's contract batch (one grading session) on one worker.
-test: $(STAMP)
+test: $(STAMP) $(SDK_STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(SDK_STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
 
 lint: $(STAMP)
