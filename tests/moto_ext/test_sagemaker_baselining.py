@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -355,14 +354,12 @@ def test_the_sdk_in_the_learners_sandbox_reaches_the_lab_server(aws, server, tmp
     s3.put_object(Bucket=BUCKET, Key="train/part-1.csv", Body=CSV.encode())
     learner = tmp_path / "lab07.py"
     learner.write_text(LEARNER)
-    started = time.monotonic()
     run = run_learner(learner, "lab07", [Call("suggest", {"bucket": BUCKET, "role": ROLE})], server.port, timeout=60)
     imported = run.import_event() or {}
     assert imported.get("status") == "ok", imported
     call = run.call_event("suggest")
     assert call is not None and call["status"] == "ok", call
     assert call["returned"] == "['age', 'income', 'city']"
-    assert time.monotonic() - started < 30
 
 
 def test_the_wire_is_installed_on_the_lab_server(server):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -345,15 +344,13 @@ def test_model_quality_schedule(aws) -> None:
     assert [(p["Timestamp"], p["Average"]) for p in points] == [(H13 + timedelta(hours=1), 1.0)]
 
 
-def test_one_hour_of_1000_records_under_a_second(aws) -> None:
+def test_one_hour_of_1000_records(aws) -> None:
+    """Its speed is a `make bench` figure (bench/bench.py: "one monitored hour"), not a timed test."""
     sm, s3 = aws["sagemaker"], aws["s3"]
     endpoint(sm)
     baseline(s3, uniform(1000, 1))
     sm.create_monitoring_schedule(MonitoringScheduleName="dq", MonitoringScheduleConfig=inline_config())
     captured(s3, uniform(1000, 9))
-    start = time.perf_counter()
     ran = monitoring.advance(H13 + timedelta(hours=1))
-    elapsed = time.perf_counter() - start
     assert [r["MonitoringExecutionStatus"] for r in ran] == ["Completed"]
     assert report(s3, "dq", H13 + timedelta(hours=1), "statistics.json")["dataset"]["item_count"] == 1000
-    assert elapsed < 1.0, f"one monitored hour of 1,000 records took {elapsed:.3f} s"

@@ -11,10 +11,8 @@ capture key layout and line format in shared/reference/README.md and captured-da
 
 from __future__ import annotations
 
-import gc
 import random
 import re
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -401,18 +399,15 @@ def test_a_shadow_variant_cannot_be_targeted(aws) -> None:
 # --- speed -----------------------------------------------------------------------------------------------
 
 
-def test_a_thousand_captured_invocations_in_well_under_half_a_second(aws) -> None:
+def test_a_thousand_captured_invocations(aws) -> None:
+    """Their speed is a `make bench` figure (bench/bench.py: "one monitored hour"), not a timed test."""
     endpoint(aws, "churn", {"A": 0.5, "B": 0.5}, capture=capture_config(KmsKeyId=KMS))
     rt.register_model(None, "A", scorer(b"0.1"))
     rt.register_model(None, "B", scorer(b"0.2"))
-    gc.collect()  # the garbage earlier tests left (moto's reset drops every backend) is not this loop's cost
-    started = time.perf_counter()
     for i in range(1000):
         clock.set_now(datetime(2024, 5, 6, 12, i // 60, i % 60, tzinfo=UTC))
         rt.invoke("churn", b"132,10,1,0,3.5,2.25,1,0,0,1", inference_id=str(i))
-    elapsed = time.perf_counter() - started
     assert len(rt.captures("churn")) == 1000
-    assert elapsed < 0.4, elapsed  # measured 0.08-0.23 s
 
 
 def test_files_are_capped(aws, monkeypatch) -> None:
