@@ -77,8 +77,9 @@ import statistics as _stats
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
+
+from .documents import java_double
 
 BINARY = "BinaryClassification"
 MULTICLASS = "MulticlassClassification"
@@ -626,20 +627,6 @@ def suggest(statistics: Mapping[str, Any], problem_type: str | None = None) -> d
         if name in values
     }
     return {"version": 0.0, CONSTRAINTS_KEY[problem]: constraints}
-
-
-def java_double(value: float) -> str:
-    """A double as Java's ``Double.toString`` writes it (the analyzer is JVM code): plain from 1e-3 up to 1e7,
-    else scientific as ``1.5E-5``; the digits are Python's shortest repr."""
-    if not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    value = float(value)
-    if value == 0 or 1e-3 <= abs(value) < 1e7:
-        return repr(value)  # never scientific in this range
-    sign, digits, exponent = Decimal(repr(value)).as_tuple()
-    text = "".join(map(str, digits)).rstrip("0") or "0"
-    power = len(digits) + int(exponent) - 1
-    return f"{'-' if sign else ''}{text[0]}.{text[1:] or '0'}E{power}"
 
 
 def evaluate(constraints: Mapping[str, Any], statistics: Mapping[str, Any]) -> dict[str, Any]:

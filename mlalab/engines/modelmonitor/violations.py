@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from mlalab.engines.modelmonitor import constraints as cons
 from mlalab.engines.modelmonitor import drift
 from mlalab.engines.modelmonitor.statistics import STRING, UNKNOWN
+
+from .documents import java_double
 
 DATA_TYPE = "data_type_check"
 COMPLETENESS = "completeness_check"
@@ -44,24 +45,6 @@ BASELINE_DRIFT = "baseline_drift_check"
 MISSING_COLUMN = "missing_column_check"
 EXTRA_COLUMN = "extra_column_check"
 CATEGORICAL_VALUES = "categorical_values_check"
-
-
-def java_double(value: float) -> str:
-    """A double as Java's ``Double.toString`` prints it (what the analyzer, a JVM program, writes)."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    if 1e-3 <= abs(value) < 1e7:
-        text = repr(float(value))
-        return text if ("." in text or "e" in text) else text + ".0"
-    shortest = Decimal(repr(abs(float(value)))).normalize().as_tuple()
-    digits = "".join(str(d) for d in shortest.digits)
-    exponent = len(digits) - 1 + int(shortest.exponent)
-    sign = "-" if value < 0 else ""
-    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{exponent}"
 
 
 def value_description(value: float) -> str:
