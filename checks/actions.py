@@ -57,6 +57,19 @@ class Effects:
 # --- reading state ------------------------------------------------------------------------------
 
 
+def force_alarm(aws, alarm: str, state: str, reason: str) -> list[tuple[str, str]]:
+    """Put an alarm into ALARM with SetAlarmState, as one tests what an alarm triggers, so the reaction is
+    graded even when the alarm itself is wrong. An alarm already in ALARM goes through OK first: entering
+    ALARM is the event. Returns the transitions made, (before, after) each."""
+    transitions = []
+    for target in ("OK", "ALARM") if state == "ALARM" else ("ALARM",):
+        aws.client("cloudwatch").set_alarm_state(AlarmName=alarm, StateValue=target,
+                                                 StateReason=f"mla-labs grader: {reason} (SetAlarmState)")
+        transitions.append((state, target))
+        state = target
+    return transitions
+
+
 def weight_updates(aws, endpoint: str, grader_keys: Sequence[str] = ("grader",)) -> list[dict]:
     """Successful UpdateEndpointWeightsAndCapacities calls on ``endpoint`` in CloudTrail's Event
     history, oldest first, except the grader's own (signed with one of ``grader_keys``)."""

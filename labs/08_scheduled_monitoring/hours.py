@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from checks import actions
 from checks.actions import Change
 from checks.monitoring import DATA_METRICS, Hour
 from fixtures import churn, scenarios
@@ -288,17 +289,15 @@ class Player:
             hour.forced = self.force(hour)
 
     def force(self, hour: Hour) -> bool:
-        """Put the learner's alarm into ALARM with SetAlarmState (through OK when it already is), as one tests
-        what an alarm triggers, so the rule is graded even when the alarm is wrong."""
+        """The learner's alarm did not enter ALARM: put it there (actions.force_alarm), so the rule is graded
+        even when the alarm is wrong."""
         s = self.s
         if s.alarm_name not in self.states:
             return False
-        for state in ("OK", "ALARM") if self.states[s.alarm_name] == "ALARM" else ("ALARM",):
-            self.aws.client("cloudwatch").set_alarm_state(
-                AlarmName=s.alarm_name, StateValue=state,
-                StateReason="mla-labs grader: testing what the alarm triggers (SetAlarmState)")
-            hour.changes.append(Change(60, s.alarm_name, self.states[s.alarm_name], state))
-            self.states[s.alarm_name] = state
+        for before, after in actions.force_alarm(self.aws, s.alarm_name, self.states[s.alarm_name],
+                                                 "testing what the alarm triggers"):
+            hour.changes.append(Change(60, s.alarm_name, before, after))
+            self.states[s.alarm_name] = after
         return True
 
 
