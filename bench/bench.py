@@ -10,7 +10,16 @@ Prints, and writes to bench/out/latest.json:
 - batch grading of 20 submissions (reference, starters, partly correct) with ``--jobs 1`` and
   ``--jobs 2``, warm (the default) and ``--cold``: submissions per minute, the speed-ups, the warm
   gain, and the peak memory of one warm worker;
+- the cold ``mlalab check 1`` and ``check 2`` with the reference solution in the workspace: exactly what a
+  learner's ``make lab-N`` runs (start-up, grading, report, progress), each a fresh process;
+- with ``--instructions`` (valgrind installed): the instructions the grader's process executes for the floor
+  and for grading labs 1 and 2 (callgrind; the learner's process is not counted), a figure that does
+  not move with the machine's load as wall times do;
 - each target with PASS or MISS.
+
+Every command runs once untimed first with bytecode writing allowed (``PYTHONDONTWRITEBYTECODE`` unset),
+as a learner's first ``make lab-N`` writes ``__pycache__``: without it, an environment that sets the
+variable would time compiling the project's ~120 modules on every run, which no learner pays twice.
 
 No figure here is asserted by the test suite: timings depend on the machine.
 """
@@ -21,7 +30,9 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -103,10 +114,17 @@ def measure(command: list[str], cwd: Path | None = None) -> dict:
             "stderr": stderr}
 
 
-def repeated(label: str, command: list[str], runs: int, check=None) -> dict:
+def write_bytecode(command: list[str], cwd: Path | None = None) -> None:
+    """Run ``command`` once, untimed, letting Python write ``__pycache__`` (a learner's first run)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
+def repeated(label: str, command: list[str], runs: int, check=None, cwd: Path | None = None) -> dict:
+    write_bytecode(command, cwd)
     samples = []
     for _ in range(runs):
-        sample = measure(command)
+        sample = measure(command, cwd)
         if sample["exit"] != 0:
             raise SystemExit(f"bench: {label} failed (exit {sample['exit']}):\n{sample['stderr']}")
         if check and not check():
@@ -234,6 +252,19 @@ class WorkerPeak:
         return self.peak / 2**20
 
 
+# --- instruction counts -----------------------------------------------------------------------------
+
+
+def instructions(command: list[str]) -> int | None:
+    """Instructions the process runs (callgrind, children not traced), or None without valgrind."""
+    if shutil.which("valgrind") is None:
+        return None
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+                          capture_output=True, text=True, check=False)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    return int(found.group(1)) if found and done.returncode == 0 else None
+
+
 # --- report -----------------------------------------------------------------------------------------
 
 
@@ -247,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=20, help="submissions in the batch figures")
     parser.add_argument("--quick", action="store_true", help="1 run each and a batch of 4 (a smoke run)")
     parser.add_argument("--out", type=Path, default=OUT, help="JSON figures (default: bench/out/latest.json)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count the grader's instructions for the floor and labs 1 and 2 (valgrind; slow)")
     args = parser.parse_args(argv)
     runs, size = (1, 4) if args.quick else (args.runs, args.batch)
     labs = list(load_labs())
@@ -284,7 +317,41 @@ def main(argv: list[str] | None = None) -> int:
                   f"{figure['max_rss_mb']:>6.0f} MB / {figure['tree_pss_mb']:.0f} MB")
         print()
 
+        # What `make lab-N` runs: `mlalab check N`, the reference solution in the learner's workspace.
+        checks = {}
+        for n in (1, 2):
+            lab = find_lab(n)
+            workspace = scratch / f"check-{n}"
+            workspace.mkdir()
+            (workspace / lab.workspace_file).write_text(lab.solution_path.read_text())
+            command = [*mlalab_command(), "--workspace", str(workspace), "check", str(n), "--seed", str(seed)]
+            checks[f"lab_{n}"] = figure = repeated(f"check {n}", command, runs)
+            figure["ratio_to_floor"] = figure["median_s"] / floor
+        print(f"{'Cold checks (make lab-N: mlalab check N)':<44} {'median':>8} {'vs floor':>9}")
+        for n in (1, 2):
+            figure = checks[f"lab_{n}"]
+            label = f"mlalab check {n} (reference in the workspace)"
+            print(f"  {label:<42} {figure['median_s']:>6.2f} s {figure['ratio_to_floor']:>8.1f}x   "
+                  f"{figure['max_rss_mb']:>6.0f} MB / {figure['tree_pss_mb']:.0f} MB")
+        print()
+
+        counted = {}
+        if args.instructions:
+            counted = {"floor": instructions([sys.executable, "-c", FLOOR_CODE]),
+                       **{f"lab_{n}": instructions([*grade, "--lab", str(n)]) for n in (1, 2)}}
+            if all(counted.values()):
+                print("Instructions of the grader's process (callgrind; the learner's process not counted)")
+                for key, count in counted.items():
+                    print(f"  {key:<42} {count / 1e9:>6.2f} G {count / counted['floor']:>8.1f}x")
+            else:
+                print("Instructions: valgrind is not available or a run failed")
+            print()
+
         targets = []
+        for n in (1, 2):
+            figure = checks[f"lab_{n}"]
+            targets.append((f"cold mlalab check {n} within {ONE_LAB_RATIO:g}x the floor",
+                            f"{figure['ratio_to_floor']:.1f}x", figure["ratio_to_floor"] <= ONE_LAB_RATIO))
         for lab in (lab.id for lab in labs):
             figure = figures[f"lab_{lab}"]
             targets.append((f"lab {lab} within {ONE_LAB_RATIO:g}x the floor", f"{figure['ratio_to_floor']:.1f}x",
@@ -358,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.machine()}", "cpus": os.cpu_count(), "sandbox": isolation,
         "runs": runs, "quick": args.quick, "seed": seed, "bench_seconds": total,
-        "single": figures, "warm": warm, "batch": batch_figures,
+        "single": figures, "checks": checks, "instructions": counted, "warm": warm, "batch": batch_figures,
         "targets": [{"name": name, "value": value, "pass": ok} for name, value, ok in targets],
         "children_max_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import socket
 import sys
@@ -252,6 +253,67 @@ def _share_region_lookups() -> None:
     Session.get_available_regions = get_available_regions  # type: ignore[method-assign]
 
 
+# --- one data loader per process ------------------------------------------------------------------
+# botocore gives every session its own loader, and moto makes a new one for every service model it
+# parses: each scans botocore's ~450 data folders (about 20,000 stat calls) on its first model, and
+# decodes again the JSON another session already decoded (SageMaker's model alone takes ~70 ms). The
+# grader's process has four such users (the grader's clients, moto's parsers, moto's region look-ups,
+# the validation engine). Here each kind of loader is made once per process and shared: models are
+# read-only data to all of them (nothing in botocore, boto3 or moto handles ``service-data-loaded``),
+# so every user gets the same models it would have loaded itself.
+
+
+class _DistinctPaths(list):
+    """A loader's search paths, where appending a path already there does nothing: every boto3
+    ``Session`` appends its resource folder to its session's loader, here a shared one."""
+
+    def append(self, path) -> None:
+        if path not in self:
+            super().append(path)
+
+
+_LOADERS: dict[object, object] = {}
+_LOADERS_LOCK = threading.Lock()
+
+
+def _shared_loader(key: object, make):
+    with _LOADERS_LOCK:
+        loader = _LOADERS.get(key)
+        if loader is None:
+            loader = _LOADERS[key] = make()
+        return loader
+
+
+def _share_data_loaders() -> None:
+    """Make botocore's sessions (one loader per data path) and moto's model parsers (one moto loader)
+    share their loaders in this process (idempotent)."""
+    import botocore.session
+    from botocore import loaders
+    from moto.core import loaders as moto_loaders
+    from moto.core import utils as moto_utils
+
+    if getattr(botocore.session.create_loader, "_mlalab_shared", False):
+        return
+
+    def create_loader(search_path_string: str | None = None):
+        def make():
+            paths = [] if search_path_string is None else [
+                os.path.expanduser(os.path.expandvars(p)) for p in search_path_string.split(os.pathsep)]
+            return loaders.Loader(extra_search_paths=_DistinctPaths(paths))
+
+        return _shared_loader(("botocore", search_path_string), make)
+
+    def create_moto_loader():
+        def make():
+            return moto_loaders.Loader(extra_search_paths=_DistinctPaths([moto_loaders.moto_root]))
+
+        return _shared_loader("moto", make)
+
+    create_loader._mlalab_shared = True  # type: ignore[attr-defined]
+    botocore.session.create_loader = create_loader
+    moto_utils.create_loader = create_moto_loader
+
+
 def preload_services(services: list[str]) -> None:
     """Import moto's models for ``services`` and build their backends for the lab's account and
     region: what a service's first request would do. Run in a background thread while the grader
@@ -259,6 +321,7 @@ def preload_services(services: list[str]) -> None:
     (lab 05) off the first request's path where the two overlap."""
     _defer_instance_type_offerings()  # before moto.ec2 is imported, as LabServer does
     _share_region_lookups()
+    _share_data_loaders()
     from moto.backends import get_backend
 
     for service in services:
@@ -268,6 +331,13 @@ def preload_services(services: list[str]) -> None:
             account[REGION if REGION in account.regions else "aws"]
         except Exception:  # noqa: BLE001 - not a moto service name: its first request loads it
             pass
+
+
+def _backend_app(service: str):
+    """moto's app for ``service`` (built on the service's first request), with the extensions that
+    change that service's answers installed first."""
+    moto_ext.install_for(service)
+    return create_backend_app(service)
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -296,9 +366,10 @@ class LabServer:
         with _listening_socket("127.0.0.1", port) as listener:  # first: a busy port fails fast
             _defer_instance_type_offerings()
             _share_region_lookups()
-            moto_ext.install()
+            _share_data_loaders()
+            moto_ext.install(lazy=True)  # service-bound extensions: on their service's first request
             logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in the learner's report
-            app = _RefuseMotoApi(DomainDispatcherApplication(create_backend_app), allow_reset=allow_reset)
+            app = _RefuseMotoApi(DomainDispatcherApplication(_backend_app), allow_reset=allow_reset)
             # werkzeug serves a duplicate of the socket (``fd``); this one closes with the block
             self._server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler,
                                        fd=listener.fileno())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -174,7 +175,7 @@ class LearnerProcess:
             except BrokenPipeError:
                 pass
             try:
-                run.exit_code = self.proc.wait(timeout=timeout)
+                run.exit_code = wait_exit(self.proc, timeout)
             except subprocess.TimeoutExpired:
                 run.timed_out = True
             kill_group(self.proc)
@@ -252,6 +253,23 @@ def run_learner(module_file: Path, module_name: str, calls: list[Call], port: in
     """Run ``calls`` against the learner's ``module_file`` in a sandboxed child process."""
     process = LearnerProcess(module_file, module_name, port, memory_mb=memory_mb, blocked_paths=blocked_paths)
     return process.run(calls, timeout)
+
+
+def wait_exit(proc: subprocess.Popen, timeout: float) -> int:
+    """``proc.wait(timeout)``, woken the moment the process exits: with a time-out, ``Popen.wait`` polls,
+    sleeping up to 50 ms between looks (about 40 ms late after a learner's 0.1 s run); a pidfd (Linux 5.3)
+    becomes readable at the exit itself. Elsewhere, or where pidfds are refused, ``Popen.wait`` it is."""
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        return proc.wait(timeout=timeout)
+    try:
+        ready, _, _ = select.select([pidfd], [], [], timeout)
+    finally:
+        os.close(pidfd)
+    if not ready:
+        raise subprocess.TimeoutExpired(proc.args, timeout)
+    return proc.wait()
 
 
 def kill_group(proc: subprocess.Popen) -> None:
