@@ -101,6 +101,10 @@ class GradingSession:
         config.stash[OPTIONS] = self.options
         config.stash[RECORDER] = self.recorder
         config.stash[WARM] = self.warm
+        if self.warm is not None:
+            # A failing check's report needs only its exception (the recorder reads the Verdict); pytest's
+            # default "long" traceback parses each frame's source with ast (~8% of a warm grading).
+            config.option.tbstyle = "native"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -37,7 +37,7 @@ from mlalab.sandbox import LearnerProcess
 from mlalab.server import LabServer, preload_services
 
 MAX_GRADINGS = 200  # a worker is replaced after this many gradings (bounds slow growth of any kind)
-MAX_RSS_MB = 600  # ...or once its memory reaches this (a submission that made moto hold a lot)
+MAX_RSS_MB = 360  # ...or once its memory reaches this: a worker stays under 400 MB (it grows ~8 MB a grading)
 
 
 # One read-only call per service that needs no parameters: the server builds the service's routes and
@@ -105,6 +105,9 @@ class WarmGrader:
         """The process started ahead, given this submission (a new one if it is gone): used once."""
         with self._spare_lock:
             spare, self._spare = self._spare, None
+        # The next lab's (or submission's) process starts now, while this one's scenario, run and checks
+        # go on: every lab of a submission gets a process that has already imported boto3.
+        self._start_spare()
         if spare is None or not spare.alive():
             if spare is not None:
                 spare.close()
@@ -127,6 +130,7 @@ class WarmGrader:
             raise
         finally:
             self.gradings += 1
+            release_moto_caches()
             self._start_spare()  # for the next submission, while this one's report is written
         self.disturbed = self.disturbed or disturbance(result, self.gradings)
         return result
@@ -144,6 +148,19 @@ class WarmGrader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def release_moto_caches() -> None:
+    """Clear moto's per-instance caches that keep reset state alive.
+
+    ``moto.ec2.models.subnets.Subnet._base_avail_ip_iterator`` is a ``functools.cache`` on a method:
+    it holds every Subnet ever made, and through it the whole EC2 backend the subnet belonged to (its
+    ~1,300 default AMIs, volumes and snapshots), so each reset EC2 stayed in memory (~7 MB a grading,
+    the bulk of a warm worker's growth). Called between gradings, when no AWS state is in use."""
+    subnets = sys.modules.get("moto.ec2.models.subnets")
+    method = getattr(getattr(subnets, "Subnet", None), "_base_avail_ip_iterator", None)
+    if method is not None and hasattr(method, "cache_clear"):
+        method.cache_clear()
 
 
 STOPPED = ("the sandbox refused", "your code did not finish within", "your code ran out of memory",

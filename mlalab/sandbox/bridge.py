@@ -48,6 +48,10 @@ class UnixBridge:
 
     def close(self) -> None:
         self.closed = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() in _serve (close alone does not)
+        except OSError:
+            pass
         self.sock.close()
 
 
