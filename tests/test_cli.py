@@ -150,8 +150,10 @@ def test_grade_json_and_junit(capsys, tmp_path, lab01, lab02):
     code, out, _ = run(capsys, "grade", str(sub), "--lab", "2", "--format", "json")
     assert code == 0
     doc = json.loads(out)
-    assert (doc["score"], doc["max_score"], doc["status"]) == (16, 16, "pass")
-    assert [c["status"] for c in doc["labs"][0]["checks"]] == ["pass"] * 9
+    lab = doc["labs"][0]
+    why = (lab["problems"], [c["message"] for c in lab["checks"] if c["status"] != "pass"][:2], lab["isolation"])
+    assert (doc["score"], doc["max_score"], doc["status"]) == (16, 16, "pass"), why
+    assert [c["status"] for c in lab["checks"]] == ["pass"] * 9
     out_file = tmp_path / "junit.xml"
     code, _, _ = run(capsys, "grade", str(sub), "--lab", "1", "--lab", "2", "--format", "junit", "--out",
                      str(out_file))

@@ -9,7 +9,9 @@ import json
 import sys
 from pathlib import Path
 
-from mlalab import cli
+import pytest
+
+from mlalab import cli, warm
 from mlalab.batch import worker
 from mlalab.catalog import find_lab
 from mlalab.results import CheckResult, LabResult, SubmissionResult
@@ -54,7 +56,14 @@ def test_a_process_started_ahead_serves_one_submission_only(tmp_path):
         process.close()
 
 
-def test_warm_results_equal_a_fresh_graders(tmp_path):
+@pytest.fixture
+def small_worker(monkeypatch):
+    """The memory mark is about a worker process of its own; a test process (an xdist worker that has run
+    hundreds of tests) is far above it, so the tests that are not about memory see a small worker."""
+    monkeypatch.setattr(warm, "peak_rss_mb", lambda: 150.0)
+
+
+def test_warm_results_equal_a_fresh_graders(tmp_path, small_worker):
     from mlalab.grading import grade
 
     starter = tmp_path / "starter"
@@ -77,7 +86,7 @@ def result_with(problems: list[str], status: str = "fail") -> SubmissionResult:
     return SubmissionResult(submission="x", status=status, score=0.0, max_score=1.0, labs=[lab])
 
 
-def test_a_worker_is_disturbed_by_refusals_stops_errors_and_age():
+def test_a_worker_is_disturbed_by_refusals_stops_errors_and_age(small_worker):
     assert disturbance(result_with(["create_training_role is not written yet (it raises NotImplementedError)"]),
                        1) is None
     assert disturbance(result_with(["the sandbox refused: your code tried to start a subprocess"]), 1) == \
@@ -86,6 +95,11 @@ def test_a_worker_is_disturbed_by_refusals_stops_errors_and_age():
         "the learner's code had to be stopped or refused"
     assert disturbance(result_with([], status="error"), 1) == "a grading ended in error"
     assert disturbance(result_with([]), 200) == "200 gradings"
+
+
+def test_a_worker_above_its_memory_mark_is_replaced(monkeypatch):
+    monkeypatch.setattr(warm, "peak_rss_mb", lambda: warm.MAX_RSS_MB + 1.0)
+    assert disturbance(result_with([]), 1) == f"its memory reached {warm.MAX_RSS_MB + 1:.0f} MB"
 
 
 def write_class(room: Path, names: list[str], source: str) -> None:

@@ -23,14 +23,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from checks import model_quality as mqc
-from checks import require
+from checks import modelmonitor, require
 from fixtures import scenarios
 from fixtures.moto_ext import cloudwatch as cloudwatch_ext
 from fixtures.moto_ext import sagemakerruntime as runtime_ext
 from fixtures.moto_ext.sagemaker import clock
 from fixtures.moto_ext.sagemaker import monitoring as monitoring_ext
 from mlalab.catalog import lab_module
+from mlalab.engines.modelmonitor import execution as monitor_run
 from mlalab.engines.modelmonitor import model_quality as mq
+from mlalab.engines.modelmonitor.documents import report_json
 
 world = lab_module(__file__, "world")
 
@@ -80,46 +82,40 @@ def _upload_labels(aws, bucket: str, prefix: str, labels: list[dict]) -> None:
     by_hour: dict[str, list[str]] = {}
     for label in labels:
         hour = datetime.fromisoformat(label["collected_at"].replace("Z", "+00:00"))
-        by_hour.setdefault(f"{hour:%Y/%m/%d/%H}", []).append(json.dumps({
-            "groundTruthData": {"data": str(label["churned"]), "encoding": "CSV"},
-            "eventMetadata": {"eventId": label["inference_id"]}, "eventVersion": "0"}))
+        by_hour.setdefault(f"{hour:%Y/%m/%d/%H}", []).append(
+            mq.ground_truth_line(label["inference_id"], label["churned"]))
     for folder, lines in by_hour.items():
         aws.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/{folder}/labels.jsonl", Body="\n".join(lines))
 
 
 def _last_weeks_incident(aws, rng, endpoint: str, bucket: str, role: str, image: str, constraints_uri: str,
                          constraints: dict, when: datetime) -> tuple[str, dict[str, float]]:
-    """The team's previous monitor, one hour of the changed world: returns its report folder and the expected
-    explanation ({metric: value - threshold} of its violations). The schedule is deleted afterwards."""
-    sm = aws.client("sagemaker")
+    """The team's previous monitor's report of one hour of the changed world: the hour's traffic is played
+    (and captured), its labels merged and analysed by the Model Monitor engine as an execution would, and the
+    reports written at AWS's layout (``{output}/{endpoint}/{schedule}/yyyy/mm/dd/hh/``). Made by the engine,
+    not through the schedule API, so the learner edition's grader does not spell out the monitor to build.
+    Returns the report folder and the expected explanation ({metric: value - threshold} of its violations)."""
     hour = world.hour(rng, when, True, constraints, "lastweek")
-    archive = f"ground-truth-archive/{endpoint}"
     _play_traffic(aws, endpoint, hour)
-    _upload_labels(aws, bucket, archive, world.labels([hour]))
-    name = scenarios.name(rng, "churn-quality-v1")
-    sm.create_model_quality_job_definition(
-        JobDefinitionName=name, RoleArn=role,
-        ModelQualityAppSpecification={"ImageUri": image, "ProblemType": "BinaryClassification"},
-        ModelQualityJobInput={"EndpointInput": {"EndpointName": endpoint, "LocalPath": "/opt/ml/processing/input",
-                                                "ProbabilityAttribute": "0",
-                                                "ProbabilityThresholdAttribute": world.THRESHOLD},
-                              "GroundTruthS3Input": {"S3Uri": f"s3://{bucket}/{archive}"}},
-        ModelQualityBaselineConfig={"ConstraintsResource": {"S3Uri": constraints_uri}},
-        ModelQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {
-            "S3Uri": f"s3://{bucket}/monitoring-v1", "LocalPath": "/opt/ml/processing/output"}}]},
-        JobResources={"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}})
-    clock.set_now(when - timedelta(minutes=10))
-    sm.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig={
-        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
-        "MonitoringJobDefinitionName": name, "MonitoringType": "ModelQuality"})
-    monitoring_ext.advance(when + timedelta(hours=1, minutes=5), account=aws.account, region=aws.region)
-    sm.delete_monitoring_schedule(MonitoringScheduleName=name)
-    run = monitoring_ext.executions(name, account=aws.account, region=aws.region)[-1]
-    if run.status != "CompletedWithViolations":
-        raise RuntimeError(f"last week's incident did not produce violations: {run.status} {run.failure_reason}")
-    report = run.report_uri
-    violations = _read_json(aws, f"{report}/constraint_violations.json")["violations"]
-    values = mq.metric_values(_read_json(aws, f"{report}/statistics.json"))
+    labels = world.labels([hour])
+    ids = {label["inference_id"] for label in labels}
+    records = [c.record for c in runtime_ext.captures(endpoint) if c.record.inference_id in ids]
+    truth = "\n".join(mq.ground_truth_line(label["inference_id"], label["churned"]) for label in labels)
+    at = when + timedelta(hours=1)
+    schedule = scenarios.name(rng, "churn-quality-v1")
+    outcome = monitor_run.model_quality(
+        records, truth, constraints, problem_type=mq.BINARY,
+        attributes={"probability_attribute": "0", "probability_threshold_attribute": world.THRESHOLD},
+        endpoint=endpoint, schedule=schedule, timestamp=at, publish=False)
+    if outcome.status != "CompletedWithViolations":
+        raise RuntimeError(f"last week's incident did not produce violations: {outcome.status} "
+                           f"{outcome.failure_reason}")
+    report = f"s3://{bucket}/monitoring-v1/{endpoint}/{schedule}/{at:%Y/%m/%d/%H}"
+    for name, document in outcome.reports.items():
+        key = f"{report.removeprefix(f's3://{bucket}/')}/{name}"
+        aws.client("s3").put_object(Bucket=bucket, Key=key, Body=(report_json(document) + "\n").encode())
+    violations = outcome.reports["constraint_violations.json"]["violations"]
+    values = mq.metric_values(outcome.reports["statistics.json"])
     thresholds = constraints[mq.CONSTRAINTS_KEY[mq.BINARY]]
     expected = {v["metric_name"]: values[v["metric_name"]] - thresholds[v["metric_name"]]["threshold"]
                 for v in violations}
@@ -127,8 +123,9 @@ def _last_weeks_incident(aws, rng, endpoint: str, bucket: str, role: str, image:
 
 
 def _read_json(aws, uri: str) -> dict:
-    bucket, key = uri.removeprefix("s3://").split("/", 1)
-    return json.loads(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    document, verdict = modelmonitor.read_json(aws, uri, "report")
+    require(verdict)
+    return document
 
 
 @pytest.fixture(scope="module")

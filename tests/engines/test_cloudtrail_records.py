@@ -10,14 +10,14 @@ import json
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from mlalab.engines import cloudtrail as ct
 from mlalab.engines.cloudtrail import delivery, identity
+from tests.reference import REFERENCE as REFERENCE_ROOT
 
-REFERENCE = Path("/work/shared/reference/events/3-cloudtrail")
+REFERENCE = REFERENCE_ROOT / "events" / "3-cloudtrail"
 WHEN = datetime(2026, 3, 2, 14, 5, 9, 123456, tzinfo=UTC)
 
 

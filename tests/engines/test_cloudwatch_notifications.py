@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -30,8 +29,9 @@ from mlalab.engines.cloudwatch.notifications import (
     region_long_name,
     state_change_detail,
 )
+from tests.reference import REFERENCE as REFERENCE_ROOT
 
-REFERENCE = Path("/work/shared/reference/events")
+REFERENCE = REFERENCE_ROOT / "events"
 ACCOUNT = "123456789012"
 CHANGED = datetime(2015, 6, 3, 17, 43, 27, 123000, tzinfo=UTC)
 BEFORE = StateSnapshot("INSUFFICIENT_DATA", "Unchecked: Initial alarm creation", None,

@@ -15,14 +15,13 @@ from __future__ import annotations
 import base64
 import random
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from mlalab.engines.modelmonitor import capture as c
+from tests.reference import REFERENCE as REFERENCE_ROOT
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "model-monitor" / "data-capture" \
-    / "captured-data.jsonl"
+REFERENCE = REFERENCE_ROOT / "model-monitor" / "data-capture" / "captured-data.jsonl"
 
 
 class FixedRng(random.Random):

@@ -10,14 +10,14 @@ import math
 import types
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mlalab.engines.modelmonitor import execution as ex
+from tests.reference import REFERENCE as REFERENCE_ROOT
 
-REFERENCE = Path("/work/shared/reference/model-monitor")
+REFERENCE = REFERENCE_ROOT / "model-monitor"
 WHEN = datetime(2024, 5, 6, 14, tzinfo=UTC)
 DIMS = [{"Name": "Endpoint", "Value": "ep"}, {"Name": "MonitoringSchedule", "Value": "sched"}]
 

@@ -15,15 +15,15 @@ import base64
 import json
 import random
 import statistics
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mlalab.engines.modelmonitor import model_quality as mq
 from mlalab.engines.modelmonitor.capture import CaptureRecord, Payload, parse_lines
+from tests.reference import REFERENCE as REFERENCE_ROOT
 
-REFERENCE = Path("/work/shared/reference/model-monitor")
+REFERENCE = REFERENCE_ROOT / "model-monitor"
 needs_reference = pytest.mark.skipif(not REFERENCE.is_dir(), reason="shared/reference is not present")
 
 
@@ -560,3 +560,10 @@ def test_metric_values_leave_out_matrix_and_curves() -> None:
 ])
 def test_numbers_in_descriptions_are_written_as_java_does(value: float, text: str) -> None:
     assert mq.java_double(value) == text
+
+
+def test_a_ground_truth_line_reads_back_as_its_label():
+    line = mq.ground_truth_line("inf-7", 1)
+    assert json.loads(line) == {"groundTruthData": {"data": "1", "encoding": "CSV"},
+                                "eventMetadata": {"eventId": "inf-7"}, "eventVersion": "0"}
+    assert mq.parse_ground_truth(line + "\n" + mq.ground_truth_line("inf-8", 0)) == {"inf-7": "1", "inf-8": "0"}

@@ -212,4 +212,8 @@ def test_a_service_without_rules_gets_the_model_only():
 
 def test_rules_table_lists_each_rule_by_its_first_docstring_line():
     first_line = "retentionInDays is one of the documented values (PutRetentionPolicy, retentionInDays)."
-    assert rules_table()["logs"] == {"PutRetentionPolicy": [first_line]}
+    tags = "CloudWatch Logs: no tag key or value starts with 'aws:', and a log group holds at most 50 tags"
+    assert rules_table()["logs"] == {"PutRetentionPolicy": [first_line], "TagResource": [tags],
+                                     "TagLogGroup": [tags], "CreateLogGroup": [tags]}
+    assert rules_table()["resourcegroupstaggingapi"] == {
+        "TagResources": ["Resource Groups Tagging API: no tag key or value starts with 'aws:' (TagResources)"]}

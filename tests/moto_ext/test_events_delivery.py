@@ -8,7 +8,6 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import moto
@@ -18,10 +17,11 @@ from moto.server import ThreadedMotoServer
 
 from fixtures.moto_ext import events as events_ext
 from fixtures.moto_ext.cloudtrail.policies import bucket_policy_for_cloudtrail
+from tests.reference import REFERENCE as REFERENCE_ROOT
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-REFERENCE = Path("/work/shared/reference/events")
+REFERENCE = REFERENCE_ROOT / "events"
 RULE_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/"
 
 

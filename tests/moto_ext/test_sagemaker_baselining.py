@@ -14,7 +14,6 @@ import importlib.util
 import json
 import textwrap
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
@@ -22,13 +21,14 @@ import pytest
 from fixtures.moto_ext.sagemaker import baselining
 from fixtures.moto_ext.sagemaker.baselining import ALGORITHM_ERROR, is_analyzer_image, report_json
 from mlalab.server import LabServer
+from tests.reference import REFERENCE as REFERENCE_ROOT
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
 ANALYZER = "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
 BUCKET = "baseline-data"
 CSV = "age,income,city\n30,1.5,Paris\n40,2.5,Lyon\n50,,Paris\n"
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "model-monitor"
+REFERENCE = REFERENCE_ROOT / "model-monitor"
 SDK = importlib.util.find_spec("sagemaker") is not None and importlib.util.find_spec("sagemaker.core") is not None
 needs_sdk = pytest.mark.skipif(not SDK, reason="sagemaker-core (the `sdk` extra) is not installed: "
                                                ".venv/bin/pip install -e '.[sdk]'")

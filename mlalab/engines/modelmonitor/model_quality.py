@@ -150,6 +150,13 @@ class MergeResult:
     without_output: int = 0  # captures with no endpointOutput (CaptureMode Input): nothing to compare
 
 
+def ground_truth_line(event_id: str, label: Any) -> str:
+    """One ground-truth record as Model Monitor reads it (a CSV-encoded label for the capture whose
+    inferenceId, else eventId, is ``event_id``); :func:`parse_ground_truth` reads it back."""
+    return json.dumps({"groundTruthData": {"data": str(label), "encoding": "CSV"},
+                       "eventMetadata": {"eventId": event_id}, "eventVersion": "0"})
+
+
 def parse_ground_truth(text: str) -> dict[str, str]:
     """Ground-truth JSON lines -> {eventId (or inferenceId): label}. Blank lines are skipped; when the same id
     is labelled twice, the later line wins (a corrected label uploaded later)."""
