@@ -91,6 +91,13 @@ def inside(root: Path, path: str | Path) -> Path:
     return root / str(path).lstrip("/")
 
 
+def _mirror_link(link: Path, target: Path) -> None:
+    """A symbolic link met on the way to a path, recreated (once) at its place under the root."""
+    if not os.path.lexists(target):
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+        os.symlink(os.readlink(link), target)
+
+
 def _place(root: Path, source: str, *, copy: bool = False) -> None:
     """Put ``source`` (a file) at its own path under ``root``: a hard link, or a copy across file
     systems or when the original is writable by others. Folders on the way are created 0755 and
@@ -101,9 +108,7 @@ def _place(root: Path, source: str, *, copy: bool = False) -> None:
         current = current / part
         target = inside(root, current)
         if os.path.islink(current):
-            if not os.path.lexists(target):
-                target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-                os.symlink(os.readlink(current), target)
+            _mirror_link(current, target)
             resolved = os.path.realpath(current)
             _place(root, os.path.join(resolved, *parts[i + 1:]) if i + 1 < len(parts) else resolved, copy=copy)
             return
@@ -183,9 +188,7 @@ def _place_dir(root: Path, directory: Path) -> None:
         current = current / part
         target = inside(root, current)
         if os.path.islink(current):
-            if not os.path.lexists(target):
-                target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-                os.symlink(os.readlink(current), target)
+            _mirror_link(current, target)
             _place_dir(root, Path(os.path.realpath(current), *directory.parts[i + 2:]))
             return
         if not target.is_dir():
