@@ -35,9 +35,6 @@ NO_INSTALL = "MLALAB_NO_INSTALL"
 PIP_TIMEOUT = 600  # seconds for the whole install; a stalled network ends in a message, not a hang
 # What each extra is for, in the learner's words.
 PURPOSE = {"sdk": "the SageMaker Python SDK (sagemaker-core: DefaultModelMonitor, ModelQualityMonitor, Session)"}
-# Modules of an extra that the learner's sandboxed process must import before its audit hook starts
-# (they load native helpers through ctypes, which learner code may not import): see docs in the report.
-PRELOAD = {"sdk": ("sagemaker.core.helper.session_helper", "sagemaker.core.model_monitor")}
 
 
 
@@ -144,7 +141,3 @@ def ensure_extras(lab: Lab, *, installer: Installer = pip_install, out: TextIO |
     print(f"Installed {', '.join(needed)} in {time.monotonic() - started:.0f} s.", file=out, flush=True)
     return needed
 
-
-def preload_modules(lab: Lab) -> tuple[str, ...]:
-    """The modules the learner's process should import before its audit hook, for ``lab``'s extras."""
-    return tuple(m for extra in lab.extras for m in PRELOAD.get(extra, ()))

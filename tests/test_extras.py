@@ -115,12 +115,6 @@ def test_lab_yaml_extras_reach_the_lab(tmp_path):
     assert load_lab(folder).extras == ()
 
 
-def test_preload_modules_name_the_sdk_modules_the_sandbox_must_import_first():
-    assert extras.preload_modules(with_extras("sdk")) == ("sagemaker.core.helper.session_helper",
-                                                          "sagemaker.core.model_monitor")
-    assert extras.preload_modules(find_lab(1)) == ()
-
-
 def test_start_installs_the_labs_extras_and_an_offline_failure_does_not_stop_it(tmp_path, monkeypatch, capsys):
     lab = with_extras("sdk")
     monkeypatch.setattr(cli, "resolve_lab", lambda token, workspace=None: lab)

@@ -450,8 +450,8 @@ def warm_up() -> None:
 
 
 # Libraries that import ctypes for their own use (numpy; pandas and scipy under the SageMaker SDK): imported
-# before the audit hook, and only for a learner file that imports them (the SDK costs ~1.3 s; see
-# mlalab.extras.PRELOAD). ctypes is then dropped from sys.modules again, so a learner's own `import ctypes`
+# before the audit hook, and only for a learner file that imports them (the SDK costs ~1.3 s, so only its
+# users pay it). ctypes is then dropped from sys.modules again, so a learner's own `import ctypes`
 # still meets the audit hook, and what ctypes can do through the libraries' reference is refused
 # (BLOCKED_EVENTS).
 PRELOADS = {
