@@ -26,8 +26,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from botocore.exceptions import ClientError
-
 from mlalab.checking import Verdict, fail, ok
 
 THRESHOLD = 0.1  # Model Monitor's default comparison_threshold for baseline_drift_check
@@ -202,20 +200,6 @@ def _counts(values: Iterable[str]) -> dict[str, int]:
 
 
 # --- reading what the learner wrote -----------------------------------------------------------------
-
-
-def read_json(aws, bucket: str, key: str, what: str) -> tuple[object, Verdict]:
-    """The JSON document at s3://bucket/key, or a failing verdict that says what was wrong with it."""
-    where = f"s3://{bucket}/{key}"
-    try:
-        body = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as exc:
-        return None, fail(f"there is no {what} at {where} ({exc.response['Error']['Code']}); your function must "
-                          f"write it there as JSON with s3.put_object.")
-    try:
-        return json.loads(body), ok()
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, fail(f"{where} is not JSON ({exc}); it starts with {body[:120]!r}.")
 
 
 def _number(value: object) -> float | None:

@@ -8,7 +8,6 @@ which accepts AWS's real files unchanged; what is graded is what they say.
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,35 +17,12 @@ from botocore.exceptions import ClientError
 from mlalab.checking import Verdict, fail, ok
 from mlalab.engines.modelmonitor import capture
 
+from .s3 import read_json, split_uri
+
 ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
 CAPTURE_FILE = re.compile(r"^\d{4}/\d{2}/\d{2}/\d{2}/\d{2}-\d{2}-\d{3}-[0-9a-f-]{36}\.jsonl$")
 CONFIG_IS_THE_PLACE = ("Data capture is a property of the endpoint config (DataCaptureConfig), so the endpoint "
                        "must be created (or updated) with that config.")
-
-
-def split_uri(uri: str) -> tuple[str, str]:
-    """(bucket, key) of an ``s3://bucket/key`` URI."""
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
-
-
-def read_object(aws, uri: str) -> bytes | None:
-    bucket, key = split_uri(uri)
-    try:
-        return aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError:
-        return None
-
-
-def read_json(aws, uri: str, what: str) -> tuple[Any, Verdict]:
-    """A JSON document in S3, or a verdict that says why it could not be read."""
-    body = read_object(aws, uri)
-    if body is None:
-        return None, fail(f"there is no {what} at {uri}.")
-    try:
-        return json.loads(body), ok()
-    except ValueError:
-        return None, fail(f"{uri} is not JSON ({what}): {body[:120]!r}")
 
 
 def _endpoint_config(aws, config_name: str) -> dict | None:

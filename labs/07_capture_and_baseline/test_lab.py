@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from checks import modelmonitor as mm
-from checks import require
+from checks import require, s3
 from fixtures import churn, scenarios
 from fixtures.moto_ext import sagemakerruntime
 
@@ -140,6 +140,6 @@ def test_baseline_header(baseline):
 @pytest.mark.check("report")
 def test_report(aws, scenario, baseline):
     _, _, constraints = baseline
-    report, verdict = mm.read_json(aws, scenario.report_uri, "constraints review")
+    report, verdict = s3.read_json(aws, scenario.report_uri, "constraints review")
     require(verdict)
     require(mm.constraints_report(report, constraints, scenario.report_uri))

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from checks import drift, require
+from checks import drift, require, s3
 from fixtures import scenarios
 from mlalab.catalog import lab_module
 
 traffic = lab_module(__file__, "traffic")
+WRITE_IT = "your function must write it there as JSON with s3.put_object."
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def scenario(aws, rng, learner) -> Scenario:
 def answers(aws, scenario) -> dict:
     """The answers file: {case id: what the learner's function returned}; fails every case check if unreadable."""
     where = f"s3://{scenario.bucket}/{scenario.answers_key}"
-    document, verdict = drift.read_json(aws, scenario.bucket, scenario.answers_key, "answers file")
+    document, verdict = s3.read_json(aws, _where(scenario, scenario.answers_key), "answers file", WRITE_IT)
     require(verdict)
     found, verdict = drift.answers_of(document, where)
     require(verdict)
@@ -77,7 +78,7 @@ def answers(aws, scenario) -> dict:
 
 @pytest.fixture(scope="module")
 def report(aws, scenario) -> object:
-    document, verdict = drift.read_json(aws, scenario.bucket, scenario.report_key, "drift report")
+    document, verdict = s3.read_json(aws, _where(scenario, scenario.report_key), "drift report", WRITE_IT)
     require(verdict)
     return document
 

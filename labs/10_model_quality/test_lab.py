@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from checks import model_quality as mqc
-from checks import modelmonitor, require
+from checks import require, s3
 from fixtures import scenarios
 from fixtures.moto_ext import cloudwatch as cloudwatch_ext
 from fixtures.moto_ext import sagemakerruntime as runtime_ext
@@ -123,7 +123,7 @@ def _last_weeks_incident(aws, rng, endpoint: str, bucket: str, role: str, image:
 
 
 def _read_json(aws, uri: str) -> dict:
-    document, verdict = modelmonitor.read_json(aws, uri, "report")
+    document, verdict = s3.read_json(aws, uri, "report")
     require(verdict)
     return document
 
