@@ -113,7 +113,8 @@ def rules_table() -> dict[str, dict[str, list[str]]]:
     """Every cross-parameter rule, by service and operation: the first docstring line of each rule
     (the list the closing note publishes)."""
     table: dict[str, dict[str, list[str]]] = {}
-    for service in (*RULE_MODULES, "resourcegroupstaggingapi"):
+    shared = importlib.import_module(f"{__name__}.tagging").RULES
+    for service in dict.fromkeys((*RULE_MODULES, *shared)):
         for operation, rules in (*_rules(service, "EARLY").items(), *_rules(service).items()):
             table.setdefault(service, {})[operation] = [
                 (rule.__doc__ or rule.__name__).strip().splitlines()[0] for rule in rules]
