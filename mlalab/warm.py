@@ -84,11 +84,21 @@ class WarmGrader:
         self._spare_lock = threading.Lock()
         self._closed = False
         self._start_spare()
+        # The preload ends by resetting moto (process-wide): no grading may run until it is done, so
+        # grade() and close() wait for it (a grading racing it lost its scenario mid-way).
+        self._preloading: threading.Thread | None = None
         if preload_now:
             preload(self.server, self.clients, self.labs)
         else:
-            threading.Thread(target=preload, args=(self.server, self.clients, self.labs), daemon=True,
-                             name="mlalab-preload").start()
+            self._preloading = threading.Thread(target=preload, args=(self.server, self.clients, self.labs),
+                                                daemon=True, name="mlalab-preload")
+            self._preloading.start()
+
+    def _preloaded(self) -> None:
+        """Wait for the background preload (and its final reset) to finish."""
+        if self._preloading is not None:
+            self._preloading.join()
+            self._preloading = None
 
     # --- the learner process started ahead of need ---------------------------------------------
 
@@ -122,6 +132,7 @@ class WarmGrader:
         """Grade ``labs`` (default: this grader's) of ``submission`` (None: the reference solutions)."""
         if self._closed:
             raise RuntimeError("this warm grader is closed")
+        self._preloaded()
         try:
             result = grade(submission, list(labs) if labs is not None else self.labs, seed=seed, timeout=timeout,
                            memory_mb=memory_mb, warm=self)
@@ -136,6 +147,7 @@ class WarmGrader:
         return result
 
     def close(self) -> None:
+        self._preloaded()  # its reset must not outlive this grader and hit another's grading
         with self._spare_lock:
             self._closed = True
             spare, self._spare = self._spare, None

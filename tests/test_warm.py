@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -165,3 +167,21 @@ def test_grade_many_warm_and_cold_give_the_same_grades(tmp_path, capsys):
         grades[mode] = (out / "grades.csv").read_text()
     assert grades["warm"] == grades["cold"]
     assert grades["warm"].splitlines()[1:] == ["ann,2,16,16,pass", "ben,2,16,16,pass", "cat,2,0,16,fail"]
+
+
+def test_a_grading_waits_for_the_background_preload_and_its_reset(monkeypatch, small_worker):
+    """The background preload (``mlalab watch``) ends by resetting moto, process-wide: a grading that started
+    before it ended lost its scenario mid-way, and one left running past close() hit another grader's."""
+    def slow_preload(server, clients, labs):  # a preload whose reset may land at any moment of a grading
+        for _ in range(25):
+            time.sleep(0.1)
+            server.reset()
+
+    monkeypatch.setattr(warm, "preload", slow_preload)
+    grader = WarmGrader([LAB2], preload_now=False)
+    try:
+        result = grader.grade(None, [LAB2], seed=5)
+        assert result.score == 16.0, [c.message for c in result.labs[0].checks if c.status != "pass"]
+    finally:
+        grader.close()
+    assert not [t for t in threading.enumerate() if t.name == "mlalab-preload"]
