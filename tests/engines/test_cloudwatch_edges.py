@@ -397,3 +397,29 @@ def test_replay_timelines_transitions_and_steps():
         replay([alarm()], [], store, AT, AT, step_seconds=0)
     one_second = replay([alarm()], [], store, AT - timedelta(seconds=2), AT, step_seconds=1)
     assert len(one_second.states["lat"]) == 3
+
+
+@pytest.mark.parametrize("batches", [
+    [[(0, 1.0), (10, 2.0)], [(20, 3.0), (20, 4.0)]],                   # in order: appended
+    [[(30, 1.0), (40, 2.0)], [(5, 3.0), (35, 4.0)]],                    # a late batch: merged by time
+    [[(50, 1.0), (10, 2.0), (10, 5.0)], [(10, 3.0)]],                    # unordered, equal stamps
+    [[], [(0, 7.0)]],                                                    # an empty batch changes nothing
+])
+def test_add_many_is_add_repeated(batches):
+    """``add_many`` (the recorded timelines' bulk path) keeps exactly what ``add`` one value at a time
+    keeps: time order, publishing order among equal timestamps, the unit, and fresh aggregates."""
+    one, many = MetricStore(), MetricStore()
+    dims = {"EndpointName": "e"}
+    many.add(NS, "M", dims, AT, 0.5, unit="Microseconds")
+    one.add(NS, "M", dims, AT, 0.5, unit="Microseconds")
+    assert many.period_statistic(NS, "M", dims, AT, AT + timedelta(minutes=1), "Sum") == (0.5, 1.0)
+    for batch in batches:
+        values = [(AT + timedelta(seconds=s), v) for s, v in batch]
+        many.add_many(NS, "M", dims, values, unit="Microseconds")
+        for stamp, value in values:
+            one.add(NS, "M", dims, stamp, value, unit="Microseconds")
+    window = (AT - timedelta(minutes=1), AT + timedelta(minutes=2))
+    assert many.samples(NS, "M", dims, *window) == one.samples(NS, "M", dims, *window)
+    assert many.period_statistic(NS, "M", dims, AT, AT + timedelta(minutes=1), "Sum") == \
+        one.period_statistic(NS, "M", dims, AT, AT + timedelta(minutes=1), "Sum")
+    assert many.units(NS, "M", dims) == {"Microseconds"}
