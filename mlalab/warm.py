@@ -34,6 +34,7 @@ from mlalab.grading import grade
 from mlalab.plugin import Aws
 from mlalab.results import SubmissionResult
 from mlalab.sandbox import LearnerProcess
+from mlalab.sandbox.forkserver import ForkServer
 from mlalab.server import LabServer, preload_services
 
 MAX_GRADINGS = 200  # a worker is replaced after this many gradings (bounds slow growth of any kind)
@@ -80,6 +81,8 @@ class WarmGrader:
         self.clients = Aws(self.server.endpoint_url)
         self.gradings = 0
         self.disturbed: str | None = None  # why this grader should be replaced, once it should
+        self.forks = start_fork_server(self.labs)
+        self.server.lambda_pool.forks = self.forks  # Lambda handlers are learner processes too
         self._spare: LearnerProcess | None = None
         self._spare_lock = threading.Lock()
         self._closed = False
@@ -108,7 +111,7 @@ class WarmGrader:
                 return
             if self._spare is not None:
                 self._spare.close()
-            self._spare = LearnerProcess.ahead(self.server.port)
+            self._spare = LearnerProcess.ahead(self.server.port, self.forks)
 
     def learner(self, module_file: Path, module_name: str, *, memory_mb: int,
                 blocked_paths: list[str]) -> LearnerProcess:
@@ -122,7 +125,7 @@ class WarmGrader:
             if spare is not None:
                 spare.close()
             return LearnerProcess(module_file, module_name, self.server.port, memory_mb=memory_mb,
-                                  blocked_paths=blocked_paths)
+                                  blocked_paths=blocked_paths, forks=self.forks)
         return spare.assign(module_file, module_name, memory_mb=memory_mb, blocked_paths=blocked_paths)
 
     # --- grading ----------------------------------------------------------------------------------
@@ -153,6 +156,8 @@ class WarmGrader:
             spare, self._spare = self._spare, None
         if spare is not None:
             spare.close()
+        if self.forks is not None:
+            self.forks.close()
         self._server_cm.__exit__(None, None, None)
 
     def __enter__(self) -> WarmGrader:
@@ -160,6 +165,18 @@ class WarmGrader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def start_fork_server(labs: list[Lab]) -> ForkServer | None:
+    """The learner processes' fork server, warm with the models of ``labs``' services; None where there
+    is none (not Linux, or ``MLALAB_FORK_SERVER=0``): learner processes then start the ordinary way."""
+    if os.environ.get("MLALAB_FORK_SERVER", "1") == "0":
+        return None
+    try:
+        return ForkServer(sorted({service for lab in labs for service in lab.services}))
+    except OSError:
+        return None
+
 
 
 def release_moto_caches() -> None:

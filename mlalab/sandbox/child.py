@@ -14,6 +14,7 @@ Linux sandbox, and what it is worth on its own.
 
 from __future__ import annotations
 
+import _imp
 import _posixsubprocess
 import _socket
 import ast
@@ -118,7 +119,8 @@ BLOCKED_EVENTS = {
     "gc.get_referents": "search the interpreter's memory (gc.get_referents)",
     # numpy (preloaded in warm_up) keeps a reference to ctypes: what ctypes could do with it is refused.
     **dict.fromkeys(("ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.call_function", "ctypes.cdata",
-                     "ctypes.cdata/buffer", "ctypes.addressof", "ctypes.string_at", "ctypes.wstring_at"),
+                     "ctypes.cdata/buffer", "ctypes.addressof", "ctypes.string_at", "ctypes.wstring_at",
+                     "ctypes.PyObj_FromPtr"),
                     "use ctypes (native code can escape the sandbox)"),
 }
 # Events that change the file system, and which of their arguments are the paths they change.
@@ -346,6 +348,20 @@ def install_audit_hook(allowed_port: int, blocked_paths: list[str], unix_path: s
     _posixsubprocess.fork_exec = fork_exec
     subprocess._fork_exec = fork_exec
 
+    # An extension module already loaded in this process (_ctypes, by numpy's preload or the fork
+    # server's jail set-up) is handed out again by _imp.create_dynamic without an "import" audit event,
+    # so importlib.util.module_from_spec(find_spec("_ctypes")) would get it unannounced: refuse it here.
+    # (The original stays reachable through this closure; it audits every module not loaded yet.)
+    create_dynamic = _imp.create_dynamic
+
+    def create_dynamic_checked(spec, *rest):
+        for part in text(getattr(spec, "name", "")).split(".") if text(getattr(spec, "name", "")) else ():
+            if part in _risky:
+                refuse(f"import {part} ({_risky[part]})")
+        return create_dynamic(spec, *rest)
+
+    _imp.create_dynamic = create_dynamic_checked
+
 
 # --- running the learner's code -----------------------------------------------------------------
 
@@ -447,6 +463,37 @@ def warm_up() -> None:
         import botocore.client  # noqa: F401
     except ImportError:  # the learner's file will say what is missing
         pass
+
+
+class _DistinctPaths(list):
+    """Search paths where appending one already there does nothing (each boto3 ``Session`` appends its
+    resource folder to its loader: here a shared one)."""
+
+    def append(self, path) -> None:
+        if path not in self:
+            super().append(path)
+
+
+def share_data_loader() -> None:
+    """Give every botocore session of this process one data loader (per data path), so that service
+    models loaded ahead (by the fork server, before any learner code) serve the learner's sessions
+    too: botocore gives each session its own loader, which decodes the models again. The models are
+    read-only data; what a client does with them is unchanged."""
+    try:
+        import botocore.session
+        from botocore import loaders
+    except ImportError:
+        return
+    made: dict = {}
+
+    def create_loader(search_path_string=None):
+        if search_path_string not in made:
+            paths = [] if search_path_string is None else [
+                os.path.expanduser(os.path.expandvars(p)) for p in search_path_string.split(os.pathsep)]
+            made[search_path_string] = loaders.Loader(extra_search_paths=_DistinctPaths(paths))
+        return made[search_path_string]
+
+    botocore.session.create_loader = create_loader
 
 
 # Libraries that import ctypes for their own use (numpy; pandas and scipy under the SageMaker SDK): imported
@@ -552,7 +599,9 @@ def main() -> None:
     emit(event="done")
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The whole life of the learner's process: ``main``, then an exit that no learner code can delay
+    (run as ``__main__``, or by the fork server in each child it forks)."""
     _exit = os._exit  # our own reference: learner code may replace os._exit
     try:
         main()
@@ -565,3 +614,7 @@ if __name__ == "__main__":
             except BaseException:  # noqa: BLE001 - the learner may have replaced or closed them
                 pass
         _exit(0)  # skip the learner's atexit handlers and lingering threads
+
+
+if __name__ == "__main__":
+    run()

@@ -42,6 +42,7 @@ from mlalab.engines.lambda_ import (
 )
 from mlalab.engines.lambda_.runtime import RESERVED_VARIABLES
 from mlalab.sandbox.bridge import UnixBridge
+from mlalab.sandbox.forkserver import ForkServer
 from mlalab.sandbox.jail_command import layout, remove_tree
 from mlalab.sandbox.output import printable
 from mlalab.sandbox.process import kill_group, spawn_child
@@ -74,7 +75,8 @@ def _screen_error(value: object, request_id: str) -> dict | None:
 class ExecutionEnvironment:
     """One sandboxed process running one function's handler, invocation after invocation."""
 
-    def __init__(self, config: FunctionConfig, port: int, *, blocked_paths: list[str] | None = None) -> None:
+    def __init__(self, config: FunctionConfig, port: int, *, blocked_paths: list[str] | None = None,
+                 forks: ForkServer | None = None) -> None:
         self.config, self.port = config, port
         self.environment_id = uuid.uuid4().hex
         self.log_stream = log_stream_name(datetime.now(UTC), config.version, self.environment_id)
@@ -89,12 +91,12 @@ class ExecutionEnvironment:
         self._job_line: bytes | None = None  # sent on the first invocation: it starts the init phase
         self.base = Path(tempfile.mkdtemp(prefix="mlalab-lambda-"))
         try:
-            self._start(blocked_paths or [])
+            self._start(blocked_paths or [], forks)
         except BaseException:
             self.close()
             raise
 
-    def _start(self, blocked_paths: list[str]) -> None:
+    def _start(self, blocked_paths: list[str], forks: ForkServer | None) -> None:
         os.chmod(self.base, 0o755)
         sandbox, _root = layout(self.base)
         read_fd, write_fd = os.pipe()
@@ -120,7 +122,8 @@ class ExecutionEnvironment:
             },
         }
         try:
-            self.proc, self.bridge, self.extra, self.isolation = spawn_child(self.base, job, self.port, write_fd)
+            self.proc, self.bridge, self.extra, self.isolation = spawn_child(self.base, job, self.port, write_fd,
+                                                                                forks)
         finally:
             os.close(write_fd)
         threading.Thread(target=self._read_events, args=(read_fd,), daemon=True, name="mlalab-lambda-events").start()
@@ -286,6 +289,7 @@ class HandlerPool:
         self.starting: set[tuple] = set()  # keys of environments being started by prewarm()
         self.started = threading.Condition(self.lock)
         self.generation = 0  # reset() starts a new one: a prewarm begun before it is thrown away
+        self.forks: ForkServer | None = None  # a warm grader's fork server, when it has one
 
     def __call__(self, config: FunctionConfig, event: str, request_id: str) -> Outcome:
         environment = self._take(config)
@@ -312,7 +316,8 @@ class HandlerPool:
     def _start_ahead(self, config: FunctionConfig, key: tuple, generation: int) -> None:
         environment = None
         try:
-            environment = ExecutionEnvironment(config, self.port, blocked_paths=self.blocked_paths)
+            environment = ExecutionEnvironment(config, self.port, blocked_paths=self.blocked_paths,
+                                               forks=self.forks)
         except Exception:  # noqa: BLE001 - the first invocation starts one and reports what is wrong
             pass
         with self.lock:
@@ -344,7 +349,8 @@ class HandlerPool:
                 self._make_room()
                 environment = None
         if environment is None:
-            environment = ExecutionEnvironment(config, self.port, blocked_paths=self.blocked_paths)
+            environment = ExecutionEnvironment(config, self.port, blocked_paths=self.blocked_paths,
+                                               forks=self.forks)
         with self.lock:
             self.busy.add(environment)
         return environment

@@ -28,6 +28,7 @@ from functools import cache
 from pathlib import Path
 
 from mlalab.sandbox.bridge import UnixBridge
+from mlalab.sandbox.forkserver import ForkedProcess, ForkServer, launch
 from mlalab.sandbox.jail_command import HERE, child_environment, layout, remove_tree
 
 LEVELS = ("process", "chroot-seccomp", "linux-namespaces")  # weakest first: rank = index
@@ -142,8 +143,9 @@ def _uid_running(uid: int) -> bool:
     return False
 
 
-def spawn_chroot(base: Path, job: dict, port: int, event_fd: int, child_argv: list[str]) \
-        -> tuple[subprocess.Popen, UnixBridge | None, Path | None, str]:
+def spawn_chroot(base: Path, job: dict, port: int, event_fd: int, child_argv: list[str],
+                 forks: ForkServer | None = None) -> tuple[subprocess.Popen | ForkedProcess, UnixBridge | None,
+                                                          Path | None, str]:
     """Start ``child_argv`` in the chroot-seccomp sandbox. ``job``'s paths become the jail's own
     (``/run/<uid>/home``, its socket ``/run/<uid>/aws.sock``); what ``base/home`` holds is copied in.
     Returns what ``process.spawn_child`` returns: the process, the bridge, the folder to remove with
@@ -177,9 +179,7 @@ def spawn_chroot(base: Path, job: dict, port: int, event_fd: int, child_argv: li
                 "memory_mb": max(2048, int(job.get("memory_mb", 1024)))}
         argv = [sys.executable, "-I", "-S", str(HERE / "chroot_stage.py"), json.dumps(spec), "--", *child_argv]
         env = {**child_environment(Path(job["home"])), "OPENBLAS_NUM_THREADS": "1"}
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                cwd="/", env=env, pass_fds=(event_fd,) if event_fd >= 0 else (),
-                                start_new_session=True)
+        proc = launch(argv, {"isolation": "chroot-seccomp", "cwd": "/", "env": env, "stage": spec}, event_fd, forks)
     except BaseException:
         if bridge:
             bridge.close()

@@ -96,9 +96,14 @@ def visible_paths() -> list[str]:
     return [p for p in dict.fromkeys(os.path.normpath(p) for p in paths) if p != "/" and os.path.lexists(p)]
 
 
+def jail_spec(home: Path, root: Path, shared: tuple[Path, ...] = ()) -> dict:
+    """What ``jail.py`` builds: ``shared`` are more folders of the grader's to show read-only (the bridge
+    socket's)."""
+    return {"home": str(home), "root": str(root), "readonly": visible_paths() + [str(p) for p in shared]}
+
+
 def jail_argv(home: Path, root: Path, child_argv: list[str], shared: tuple[Path, ...] = ()) -> list[str]:
-    """``shared``: more folders of the grader's to show read-only (the bridge socket's)."""
-    spec = {"home": str(home), "root": str(root), "readonly": visible_paths() + [str(p) for p in shared]}
+    spec = jail_spec(home, root, shared)
     return ["unshare", "--user", "--map-root-user", "--net", "--pid", "--mount", "--ipc", "--uts", "--fork",
             "--kill-child", "--propagation", "private",
             sys.executable, "-I", "-S", str(HERE / "jail.py"), json.dumps(spec), "--", *child_argv]

@@ -24,7 +24,16 @@ from pathlib import Path
 from mlalab import course
 from mlalab.sandbox.bridge import UnixBridge
 from mlalab.sandbox.events import read_events, screen_events
-from mlalab.sandbox.jail_command import HERE, child_environment, jail_argv, layout, namespaces_available, remove_tree
+from mlalab.sandbox.forkserver import ForkedProcess, ForkServer, launch, shared_fork_server
+from mlalab.sandbox.jail_command import (
+    HERE,
+    child_environment,
+    jail_argv,
+    jail_spec,
+    layout,
+    namespaces_available,
+    remove_tree,
+)
 from mlalab.sandbox.output import read_capped
 
 UNIX_SOCKET_PATH_MAX = 100  # a Unix socket's path has at most 107 bytes
@@ -78,8 +87,8 @@ class LearnerProcess:
     """
 
     def __init__(self, module_file: Path | None, module_name: str, port: int, *, memory_mb: int = 1024,
-                 blocked_paths: list[str] | None = None) -> None:
-        self.module_file, self.module_name, self.port = module_file, module_name, port
+                 blocked_paths: list[str] | None = None, forks: ForkServer | None = None) -> None:
+        self.module_file, self.module_name, self.port, self.forks = module_file, module_name, port, forks
         self.memory_mb, self.blocked_paths = memory_mb, blocked_paths or []
         self.proc: subprocess.Popen | None = None
         self.base: Path | None = None
@@ -97,11 +106,12 @@ class LearnerProcess:
                 raise
 
     @classmethod
-    def ahead(cls, port: int) -> LearnerProcess:
+    def ahead(cls, port: int, forks: ForkServer | None = None) -> LearnerProcess:
         """A learner process started before its submission is known (warm grading): it builds its
-        jail and imports boto3, then waits; :meth:`assign` gives it the learner's file. It is used for
-        one submission only, like every learner process."""
-        return cls(None, "", port)
+        jail and imports boto3 (or is forked, jailed, by the warm grader's fork server ``forks``), then
+        waits; :meth:`assign` gives it the learner's file. It is used for one submission only, like
+        every learner process."""
+        return cls(None, "", port, forks=forks)
 
     def assign(self, module_file: Path, module_name: str, *, memory_mb: int = 1024,
                blocked_paths: list[str] | None = None) -> LearnerProcess:
@@ -147,7 +157,8 @@ class LearnerProcess:
             "home": str(sandbox),
             "grader_packages": list(course.GRADER_ONLY_IMPORTS),
         }
-        self.proc, self.bridge, self.extra, self.isolation = spawn_child(self.base, self.job, self.port, self.write_fd)
+        self.proc, self.bridge, self.extra, self.isolation = spawn_child(self.base, self.job, self.port, self.write_fd,
+                                                                        self.forks)
         os.close(self.write_fd)
         self.write_fd = -1
 
@@ -206,19 +217,22 @@ class LearnerProcess:
         self.base = self.extra = None
 
 
-def spawn_child(base: Path, job: dict, port: int, event_fd: int) \
-        -> tuple[subprocess.Popen, UnixBridge | None, Path | None, str]:
+def spawn_child(base: Path, job: dict, port: int, event_fd: int, forks: ForkServer | None = None) \
+        -> tuple[subprocess.Popen | ForkedProcess, UnixBridge | None, Path | None, str]:
     """Start ``child.py`` in ``base`` (made by ``layout``) in the strongest isolation available, and
     complete ``job`` with what that isolation needs (the bridge's socket). Returns the process, the
     bridge to close, an extra folder to remove, and the isolation's name. Shared by the learner's
-    process and Lambda handlers' (``handler.py``)."""
+    process and Lambda handlers' (``handler.py``). ``forks``: a warm grader's fork server, which makes
+    the same process without a new interpreter (``zygote.py``)."""
     sandbox, root = base / "home", base / "root"
     child_argv = [sys.executable, "-I", "-u", str(HERE / "child.py")]
     bridge = extra = None
     from mlalab.sandbox.isolation import choose_isolation, spawn_chroot  # noqa: PLC0415 - issue 12's level
     isolation = choose_isolation(namespaces_available)
+    forks = forks or shared_fork_server()
     if isolation == "chroot-seccomp":
-        return spawn_chroot(base, job, port, event_fd, child_argv)
+        return spawn_chroot(base, job, port, event_fd, child_argv, forks=forks)
+    request: dict = {"isolation": isolation, "cwd": str(sandbox), "env": child_environment(sandbox)}
     if isolation == "linux-namespaces":
         shared = base / "shared"
         if len(str(shared / "aws.sock")) > UNIX_SOCKET_PATH_MAX:
@@ -230,14 +244,13 @@ def spawn_child(base: Path, job: dict, port: int, event_fd: int) \
         job["unix_socket"] = str(shared / "aws.sock")
         bridge = UnixBridge(job["unix_socket"], port)
         argv = jail_argv(sandbox, root, child_argv, shared=(shared,))
+        request["jail"] = jail_spec(sandbox, root, shared=(shared,))
     else:
-        isolation = "process"
+        isolation = request["isolation"] = "process"
         argv = child_argv
     job["isolation"] = isolation
     try:
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                cwd=sandbox, env=child_environment(sandbox), pass_fds=(event_fd,),
-                                start_new_session=True)
+        proc = launch(argv, request, event_fd, forks)
     except BaseException:
         if bridge:
             bridge.close()

@@ -70,8 +70,12 @@ def listener():
     server.close()
 
 
+@pytest.mark.parametrize("start", ["started", "forked"])
 @pytest.mark.parametrize("level", list(reversed(LEVELS)))
-def test_hostile_submissions_in_every_isolation(tmp_path, monkeypatch, listener, level):
+def test_hostile_submissions_in_every_isolation(tmp_path, monkeypatch, listener, level, start):
+    """``start``: each learner process started the ordinary way (cold gradings), or forked by the fork
+    server (warm gradings; ``MLALAB_FORK_SERVER=always`` makes these cold gradings use one)."""
+    monkeypatch.setenv("MLALAB_FORK_SERVER", "always" if start == "forked" else "0")
     monkeypatch.setenv("MLALAB_ISOLATION", level)
     monkeypatch.setenv("MLALAB_SIGNING_KEY", SECRET)
     available(level)
