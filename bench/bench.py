@@ -226,7 +226,9 @@ def warm_regrade(lab_id: int, runs: int, scratch: Path) -> dict:
 
 
 class WorkerPeak:
-    """The largest memory (PSS) of any one warm worker (``mlalab.warm``) seen during a batch."""
+    """The largest memory (PSS) of any one warm worker (``mlalab.warm``) with its fork server
+    (``zygote.py``, which lives as long as the worker) seen during a batch; the learner processes it
+    forks come and go with each grading and are not counted."""
 
     def __init__(self, interval: float = 0.1) -> None:
         self.peak, self._stop = 0, threading.Event()
@@ -243,13 +245,23 @@ class WorkerPeak:
                 except OSError:
                     continue
                 if b"mlalab.warm" in cmdline:
-                    self.peak = max(self.peak, proportional_memory(int(pid)))
+                    servers = [child for child in process_tree(int(pid))[1:] if _is_fork_server(child, int(pid))]
+                    self.peak = max(self.peak, sum(proportional_memory(p) for p in [int(pid), *servers]))
             self._stop.wait(interval)
 
     def stop(self) -> float:
         self._stop.set()
         self._thread.join()
         return self.peak / 2**20
+
+
+def _is_fork_server(pid: int, parent: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"zygote.py" in cmdline and f"\nPPid:\t{parent}\n" in status
 
 
 # --- instruction counts -----------------------------------------------------------------------------
