@@ -27,6 +27,7 @@ import resource
 import secrets
 import sys
 import threading
+from collections import Counter
 from pathlib import Path
 
 from mlalab.catalog import Lab, find_lab, load_labs
@@ -168,14 +169,24 @@ class WarmGrader:
 
 
 def start_fork_server(labs: list[Lab]) -> ForkServer | None:
-    """The learner processes' fork server, warm with the models of ``labs``' services; None where there
-    is none (not Linux, or ``MLALAB_FORK_SERVER=0``): learner processes then start the ordinary way."""
+    """The learner processes' fork server, warm with the models of the services the learner's code is
+    likely to need (``preloaded_services``); None where there is none (not Linux, or
+    ``MLALAB_FORK_SERVER=0``): learner processes then start the ordinary way. Until it is ready (its
+    boto3 import), they start the ordinary way too: a grading never waits for it."""
     if os.environ.get("MLALAB_FORK_SERVER", "1") == "0":
         return None
     try:
-        return ForkServer(sorted({service for lab in labs for service in lab.services}))
+        return ForkServer(preloaded_services(labs), wait_ready=False)
     except OSError:
         return None
+
+
+def preloaded_services(labs: list[Lab]) -> list[str]:
+    """A lab's services when there is one lab (``mlalab watch``); else those at least two of the labs
+    name. Every model costs the server memory (EC2's alone ~15 MB) and saves a learner process its
+    loading (SageMaker's ~0.1 s): a service one lab of many uses is left to that lab's learner."""
+    counts = Counter(service for lab in labs for service in dict.fromkeys(lab.services))
+    return sorted(service for service, count in counts.items() if count >= min(2, len(labs)))
 
 
 

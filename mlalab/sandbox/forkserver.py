@@ -36,7 +36,10 @@ class ForkServerGone(OSError):
 class ForkServer:
     """One ``zygote.py`` process, warm with ``boto3`` and the models of ``services``."""
 
-    def __init__(self, services: list[str] | tuple[str, ...] = ()) -> None:
+    def __init__(self, services: list[str] | tuple[str, ...] = (), *, wait_ready: bool = True) -> None:
+        """``wait_ready``: whether a process asked for before the server is warm waits for it (False: it is
+        started the ordinary way meanwhile, by :func:`launch`)."""
+        self.wait_ready = wait_ready
         if sys.platform != "linux":
             raise ForkServerGone("the fork server needs Linux")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -83,10 +86,18 @@ class ForkServer:
     def alive(self) -> bool:
         return not self.dead and self.proc.poll() is None
 
+    def ready(self, timeout: float | None = None) -> bool:
+        """Warm (waiting at most ``timeout`` seconds for it) and alive."""
+        return self._ready.wait(timeout) and self.alive()
+
+    def usable(self) -> bool:
+        """Alive, and warm or worth waiting for (``wait_ready``)."""
+        return self.alive() and (self.wait_ready or self._ready.is_set())
+
     def spawn(self, request: dict, event_fd: int) -> ForkedProcess:
         """A learner process made from ``request`` (``zygote.py``'s protocol: isolation, cwd, env and the
         isolation's spec), with fresh stdin and stdout pipes and ``event_fd`` as its event pipe."""
-        if not self._ready.wait(READY_TIMEOUT) or self.dead:
+        if not self.ready(READY_TIMEOUT):
             raise ForkServerGone("the fork server is not running")
         stdin_r, stdin_w = os.pipe()
         stdout_r, stdout_w = os.pipe()
@@ -191,7 +202,7 @@ def launch(argv: list[str], request: dict, event_fd: int, forks: ForkServer | No
     """Start a learner (or Lambda handler) process: forked by ``forks`` when there is one and it is
     alive, else ``argv`` the ordinary way. ``request`` is the fork server's request (its ``cwd`` and
     ``env`` are also the ordinary start's); the result is a ``Popen`` or a :class:`ForkedProcess`."""
-    if forks is not None and event_fd >= 0 and forks.alive():
+    if forks is not None and event_fd >= 0 and forks.usable():
         try:
             return forks.spawn(request, event_fd)
         except ForkServerGone:

@@ -16,7 +16,7 @@ from mlalab.catalog import find_lab
 from mlalab.sandbox import Call, LearnerProcess
 from mlalab.sandbox.forkserver import ForkedProcess, ForkServer, ForkServerGone
 from mlalab.sandbox.jail_command import child_environment, layout
-from mlalab.warm import WarmGrader
+from mlalab.warm import WarmGrader, preloaded_services
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the fork server is Linux-only")
 
@@ -127,8 +127,9 @@ def test_a_warm_grader_forks_and_survives_its_fork_servers_death(tmp_path):
     folder.mkdir()
     (folder / LAB2.workspace_file).write_text(LAB2.solution_path.read_text())
     with WarmGrader([LAB2]) as grader:
-        assert grader.forks is not None and isinstance(grader._spare.proc, ForkedProcess)
+        assert grader.forks is not None
         assert grader.grade(folder).score == LAB2.max_score
+        assert isinstance(grader._spare.proc, ForkedProcess)  # once the server is warm
         grader.forks.proc.kill()  # the next learner processes start the ordinary way
         grader.forks.proc.wait()
         result = grader.grade(folder)
@@ -151,6 +152,13 @@ def test_a_warm_graders_lambda_handlers_are_forked_too(monkeypatch):
     monkeypatch.setattr(handler, "spawn_child", recording)
     lab4 = find_lab(4)
     with WarmGrader([lab4]) as grader:
+        assert grader.forks.ready(timeout=60)
         result = grader.grade(None)
     assert result.score == lab4.max_score, result.labs[0].problems
     assert started and set(started) == {"ForkedProcess"}
+
+
+def test_the_server_preloads_what_several_labs_use_or_one_labs_all():
+    lab1, lab2, lab5 = find_lab(1), find_lab(2), find_lab(5)
+    assert preloaded_services([lab5]) == sorted(lab5.services)
+    assert preloaded_services([lab1, lab2, lab5]) == ["iam", "logs", "sagemaker"]
