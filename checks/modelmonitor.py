@@ -16,10 +16,10 @@ from botocore.exceptions import ClientError
 
 from mlalab.checking import Verdict, fail, ok
 from mlalab.engines.modelmonitor import capture
+from mlalab.engines.modelmonitor.documents import ANALYZER_REPOSITORY, is_analyzer_image
 
 from .s3 import read_json, split_uri
 
-ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
 CAPTURE_FILE = re.compile(r"^\d{4}/\d{2}/\d{2}/\d{2}/\d{2}-\d{2}-\d{3}-[0-9a-f-]{36}\.jsonl$")
 CONFIG_IS_THE_PLACE = ("Data capture is a property of the endpoint config (DataCaptureConfig), so the endpoint "
                        "must be created (or updated) with that config.")
@@ -152,8 +152,7 @@ def analyzer_jobs(aws) -> list[dict]:
                                                                           SortOrder="Descending"):
         for summary in page["ProcessingJobSummaries"]:
             job = sagemaker.describe_processing_job(ProcessingJobName=summary["ProcessingJobName"])
-            image = job.get("AppSpecification", {}).get("ImageUri", "")
-            if image.split("/")[-1].split(":")[0].split("@")[0] == ANALYZER_REPOSITORY:
+            if is_analyzer_image(job.get("AppSpecification", {}).get("ImageUri")):
                 jobs.append(job)
     return jobs
 

@@ -18,6 +18,7 @@ from mlalab.engines.modelmonitor import schedule as sc
 from mlalab.engines.modelmonitor import statistics as st
 from mlalab.engines.modelmonitor import violations as vi
 from mlalab.engines.modelmonitor.capture import CaptureRecord, Payload
+from mlalab.engines.modelmonitor.documents import is_analyzer_image
 
 WHEN = datetime(2024, 5, 1, 11, tzinfo=UTC)
 
@@ -301,3 +302,26 @@ def test_a_json_path_index_does_not_name_an_object_member():
         mq.compute(mq.REGRESSION, [(json_capture("a", '{"0": 0.7}'), "1")], inference_attribute="$[0]")
     assert mq.compute(mq.REGRESSION, [(json_capture("a", '[0.7]'), "0.7")], inference_attribute="$[0]")[
         "regression_metrics"]["mae"]["value"] == 0.0
+
+
+# --- the analyzer's image (model-monitor-pre-built-container.html: one registry per Region) -------------
+
+
+@pytest.mark.parametrize("uri", [
+    "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer",
+    "468650794304.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-model-monitor-analyzer:latest",
+    "453000072557.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-model-monitor-analyzer",
+    "159807026194.dkr.ecr.us-west-2.amazonaws.com/sagemaker-model-monitor-analyzer@sha256:0123abcd",
+])
+def test_the_analyzer_is_recognised_in_any_region_and_account(uri):
+    assert is_analyzer_image(uri)
+
+
+@pytest.mark.parametrize("uri", [
+    "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer-custom",
+    "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-processing:1",
+    "sagemaker-model-monitor-analyzer",  # no registry: not an ECR image URI
+    None,
+])
+def test_other_images_are_not_the_analyzer(uri):
+    assert not is_analyzer_image(uri)

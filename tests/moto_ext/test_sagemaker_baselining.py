@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from fixtures.moto_ext.sagemaker import baselining
-from fixtures.moto_ext.sagemaker.baselining import ALGORITHM_ERROR, is_analyzer_image, report_json
+from fixtures.moto_ext.sagemaker.baselining import ALGORITHM_ERROR, report_json
 from mlalab.server import LabServer
 from tests.reference import REFERENCE as REFERENCE_ROOT
 
@@ -84,26 +84,6 @@ def keys(s3, prefix: str) -> list[str]:
 
 
 # --- the image ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("uri", [
-    ANALYZER,
-    "468650794304.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-model-monitor-analyzer:latest",
-    "453000072557.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-model-monitor-analyzer",
-    "159807026194.dkr.ecr.us-west-2.amazonaws.com/sagemaker-model-monitor-analyzer@sha256:0123abcd",
-])
-def test_the_analyzer_is_recognised_in_any_region_and_account(uri):
-    assert is_analyzer_image(uri)
-
-
-@pytest.mark.parametrize("uri", [
-    "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer-custom",
-    "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-processing:1",
-    "sagemaker-model-monitor-analyzer",  # no registry: not an ECR image URI
-    None,
-])
-def test_other_images_are_not_the_analyzer(uri):
-    assert not is_analyzer_image(uri)
 
 
 # --- the report files' layout ---------------------------------------------------------------------

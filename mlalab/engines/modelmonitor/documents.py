@@ -1,12 +1,14 @@
 """How the Model Monitor analyzer writes what it writes: it is a JVM program (Deequ on Spark, Jackson),
 so numbers print as Java's ``Double.toString`` does and reports are laid out by Jackson's default pretty
-printer. One place for both, used by every writer (violation descriptions, baselines, monitoring reports).
+printer. One place for both, used by every writer (violation descriptions, baselines, monitoring reports);
+and how its container image is recognised.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -52,3 +54,20 @@ def report_json(document: Any, level: int = 0) -> str:
     if isinstance(document, int):
         return str(document)
     return json.dumps(document, ensure_ascii=False)
+
+
+# --- the analyzer's container image -----------------------------------------------------------------
+
+ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
+# "<registry>/<repository>[:tag|@digest]"; the registry is "<account>.dkr.ecr.<region>.amazonaws.com[.cn]".
+_IMAGE = re.compile(r"^[^/]+/(?P<repository>[^:@]+)(?:[:@].*)?$")
+
+
+def is_analyzer_image(image_uri: object) -> bool:
+    """True for the Model Monitor analyzer image of any Region and account (by repository name: the
+    registry differs per Region, model-monitor-pre-built-container.html). The wire runs the analyzer for
+    a processing job with this image; the checks recognise a baselining job by it."""
+    if not isinstance(image_uri, str):
+        return False
+    match = _IMAGE.match(image_uri.strip())
+    return bool(match) and match["repository"] == ANALYZER_REPOSITORY
