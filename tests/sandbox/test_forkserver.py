@@ -127,9 +127,9 @@ def test_a_warm_grader_forks_and_survives_its_fork_servers_death(tmp_path):
     folder.mkdir()
     (folder / LAB2.workspace_file).write_text(LAB2.solution_path.read_text())
     with WarmGrader([LAB2]) as grader:
-        assert grader.forks is not None
+        assert grader.forks is not None and grader.forks.ready(timeout=60)
         assert grader.grade(folder).score == LAB2.max_score
-        assert isinstance(grader._spare.proc, ForkedProcess)  # once the server is warm
+        assert isinstance(grader._spare.proc, ForkedProcess)  # made while grading, by the warm server
         grader.forks.proc.kill()  # the next learner processes start the ordinary way
         grader.forks.proc.wait()
         result = grader.grade(folder)
