@@ -10,6 +10,7 @@ fixtures and records each check's outcome for the report. It can be used directl
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from mlalab.catalog import Lab, lab_for_test_module, load_labs
 from mlalab.checking import CheckFailed
 from mlalab.sandbox import REGION, Call, LearnerProcess, LearnerRun
 from mlalab.server import LabServer
+from mlalab.transport import InProcess
 
 
 @dataclass
@@ -142,9 +144,12 @@ def lab_server(pytestconfig: pytest.Config):
 
 
 class Aws:
-    """boto3 clients for the grader (trusted side) on the lab's moto server."""
+    """boto3 clients for the grader (trusted side) on the lab's moto server. Given the server's WSGI
+    ``app``, they reach it in-process (``mlalab.transport``: the same requests, no socket), unless
+    ``MLALAB_GRADER_TRANSPORT=http``."""
 
-    def __init__(self, endpoint_url: str) -> None:
+    def __init__(self, endpoint_url: str, app: object | None = None) -> None:
+        self.app = app if os.environ.get("MLALAB_GRADER_TRANSPORT", "in-process") != "http" else None
         self.session = boto3.session.Session(aws_access_key_id="grader", aws_secret_access_key="grader",
                                              region_name=REGION)
         self.endpoint_url = endpoint_url
@@ -154,8 +159,11 @@ class Aws:
 
     def client(self, service: str):
         if service not in self._clients:
-            self._clients[service] = self.session.client(
-                service, endpoint_url=self.endpoint_url, config=Config(retries={"max_attempts": 1}))
+            client = self.session.client(service, endpoint_url=self.endpoint_url,
+                                         config=Config(retries={"max_attempts": 1}))
+            if self.app is not None:
+                client.meta.events.register("before-send", InProcess(self.app))
+            self._clients[service] = client
         return self._clients[service]
 
 
@@ -201,7 +209,7 @@ def _grader_clients(pytestconfig: pytest.Config, lab_server: LabServer) -> Aws:
     client loads its service model, which costs more than most checks, and the clients hold no AWS
     state of their own."""
     warm = pytestconfig.stash.get(WARM, None)
-    return warm.clients if warm is not None else Aws(lab_server.endpoint_url)
+    return warm.clients if warm is not None else Aws(lab_server.endpoint_url, lab_server.app)
 
 
 @pytest.fixture(scope="module")

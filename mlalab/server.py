@@ -373,6 +373,7 @@ class LabServer:
             # werkzeug serves a duplicate of the socket (``fd``); this one closes with the block
             self._server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler,
                                        fd=listener.fileno())
+        self.app = app  # the grader's own clients call it in-process (mlalab.transport)
         self.port: int = self._server.server_address[1]
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         # A short poll interval: shutdown() waits for the serving loop to notice, up to one interval.

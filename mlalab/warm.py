@@ -79,7 +79,7 @@ class WarmGrader:
         self.labs = list(labs) if labs is not None else list(load_labs())
         self._server_cm = LabServer()
         self.server = self._server_cm.__enter__()
-        self.clients = Aws(self.server.endpoint_url)
+        self.clients = Aws(self.server.endpoint_url, self.server.app)
         self.gradings = 0
         self.disturbed: str | None = None  # why this grader should be replaced, once it should
         self.forks = start_fork_server(self.labs)
