@@ -143,6 +143,18 @@ def jail_in_namespaces(spec: dict, uid: int, gid: int) -> None:
     jail.loopback_up()
     jail.build_root(spec)
     unshare(CLONE_NEWUSER)  # the learner holds no capability over the mounts just made
+    drop_capabilities()  # ...nor any in its own namespace: what the cold path's exec of child.py does
+
+
+def drop_capabilities() -> None:
+    """capset(2) to nothing: effective, permitted and inheritable all empty. A new user namespace gives
+    its creator every capability inside it, which an ``exec`` as its unmapped uid would clear (the cold
+    path); without the exec, they are cleared here."""
+    ctypes, lib = libc()
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # two __user_cap_data_struct, all zero
+    if lib.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), f"capset: {os.strerror(ctypes.get_errno())}")
 
 
 def stage_chroot(spec: dict, event_fd: int) -> None:

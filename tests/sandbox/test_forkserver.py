@@ -39,6 +39,8 @@ def look():
             pass  # the listing's own descriptor
     print("fds", sorted(kinds))
     print("cwd", os.getcwd() == os.path.dirname(os.path.realpath(__file__)))
+    status = open("/proc/self/status").read().splitlines() if os.path.exists("/proc/self/status") else []
+    print("capabilities", [line for line in status if line.startswith(("CapEff", "CapPrm", "CapInh", "NoNewPrivs"))])
     print("home", sorted(os.listdir(".")))
     open("left-behind.txt", "w").write("from an earlier learner")
 """
@@ -71,6 +73,7 @@ def test_a_forked_learner_process_is_as_bare_as_a_started_one(tmp_path, server):
     assert forked["fds"] == started["fds"]
     assert forked["cwd"] == started["cwd"] == "True"
     assert forked["home"] == started["home"].replace("lab98", "lab99")
+    assert forked["capabilities"] == started["capabilities"]
 
 
 def test_each_forked_process_is_a_fresh_one(tmp_path, server):
