@@ -107,8 +107,10 @@ def die_with_parent() -> None:
 def place_descriptors(fds: list[int], event_fd: int) -> None:
     """stdin, stdout and stderr (the learner's output pipe, as ``stderr=STDOUT``) and the event pipe at
     ``event_fd``; every other descriptor of this process (the server's socket) closed."""
-    high = [os.dup(fd) if fd > event_fd else fcntl_dup_above(fd, event_fd) for fd in fds]
-    stdin, stdout, events = high
+    import fcntl
+
+    # First above event_fd, so that no dup2 below overwrites one it still needs.
+    stdin, stdout, events = (fcntl.fcntl(fd, fcntl.F_DUPFD, event_fd + 1) for fd in fds)
     os.dup2(stdin, 0)
     os.dup2(stdout, 1)
     os.dup2(stdout, 2)
@@ -116,12 +118,6 @@ def place_descriptors(fds: list[int], event_fd: int) -> None:
     os.set_inheritable(event_fd, False)
     os.closerange(3, event_fd)
     os.closerange(event_fd + 1, os.sysconf("SC_OPEN_MAX") if os.sysconf("SC_OPEN_MAX") > 0 else 65536)
-
-
-def fcntl_dup_above(fd: int, above: int) -> int:
-    import fcntl
-
-    return fcntl.fcntl(fd, fcntl.F_DUPFD, above + 1)
 
 
 def jail_in_namespaces(spec: dict, uid: int, gid: int) -> None:
