@@ -403,6 +403,7 @@ def test_replay_timelines_transitions_and_steps():
     [[(0, 1.0), (10, 2.0)], [(20, 3.0), (20, 4.0)]],                   # in order: appended
     [[(30, 1.0), (40, 2.0)], [(5, 3.0), (35, 4.0)]],                    # a late batch: merged by time
     [[(50, 1.0), (10, 2.0), (10, 5.0)], [(10, 3.0)]],                    # unordered, equal stamps
+    [[(0, 1.0), (20, 2.0), (10, 3.0)]],                                  # only one neighbouring pair out of order
     [[], [(0, 7.0)]],                                                    # an empty batch changes nothing
 ])
 def test_add_many_is_add_repeated(batches):
