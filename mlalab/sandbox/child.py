@@ -355,7 +355,7 @@ def install_audit_hook(allowed_port: int, blocked_paths: list[str], unix_path: s
     create_dynamic = _imp.create_dynamic
 
     def create_dynamic_checked(spec, *rest):
-        for part in text(getattr(spec, "name", "")).split(".") if text(getattr(spec, "name", "")) else ():
+        for part in (text(getattr(spec, "name", None)) or "").split("."):
             if part in _risky:
                 refuse(f"import {part} ({_risky[part]})")
         return create_dynamic(spec, *rest)

@@ -19,7 +19,7 @@ learner code exists:
    without capabilities (``jail.py``'s final ``unshare --user``); ``chroot-seccomp``:
    ``chroot_stage.py``'s steps (descriptors, rlimits, ``chroot``, the learner's uid, ``no_new_privs``
    and the seccomp filter); ``process``: nothing more;
-4. ``ctypes`` and the stage modules leave ``sys.modules``, and ``child.py`` runs as it would have.
+4. ``ctypes`` leaves ``sys.modules`` (the stage modules never enter it), and ``child.py`` runs as it would have.
 
 Nothing of one learner reaches another: this process never runs learner code, never sees a
 submission (the file travels in the job, on the learner's own stdin), and does not change between
@@ -62,17 +62,19 @@ def load(name: str):
     return module
 
 
-CHILD = load("child")
+# Loaded once, here: standard library only, and none imports ctypes until a forked child asks jail.libc().
+CHILD, JAIL, STAGE = load("child"), load("jail"), load("chroot_stage")
 
 
 # --- in the forked child -----------------------------------------------------------------------------
 
 
 def libc():
-    import ctypes
-
-    lib = ctypes.CDLL(None, use_errno=True)
-    return ctypes, lib
+    """``(ctypes, libc)``, as ``jail.py`` loads it for its mounts; ``JAIL.forget_ctypes()`` drops it again."""
+    loaded = JAIL.libc()
+    if loaded is None:
+        raise OSError("this Python has no working ctypes: the namespaces cannot be made in-process")
+    return loaded
 
 
 def unshare(flags: int) -> None:
@@ -93,10 +95,7 @@ def map_root_to(uid: int, gid: int) -> None:
 
 def make_mounts_private() -> None:
     """``unshare --propagation private``: nothing mounted here reaches the machine's namespace."""
-    ctypes, lib = libc()
-    lib.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
-    if lib.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-        raise OSError(ctypes.get_errno(), f"mount --make-rprivate /: {os.strerror(ctypes.get_errno())}")
+    JAIL.mount(("mount", "--make-rprivate", "/"), "none", "/", None, MS_REC | MS_PRIVATE)
 
 
 def die_with_parent() -> None:
@@ -117,7 +116,7 @@ def place_descriptors(fds: list[int], event_fd: int) -> None:
     os.dup2(events, event_fd)
     os.set_inheritable(event_fd, False)
     os.closerange(3, event_fd)
-    os.closerange(event_fd + 1, os.sysconf("SC_OPEN_MAX") if os.sysconf("SC_OPEN_MAX") > 0 else 65536)
+    os.closerange(event_fd + 1, max(os.sysconf("SC_OPEN_MAX"), 65536))
 
 
 def jail_in_namespaces(spec: dict, uid: int, gid: int) -> None:
@@ -135,9 +134,8 @@ def jail_in_namespaces(spec: dict, uid: int, gid: int) -> None:
             os.kill(os.getpid(), os.WTERMSIG(status))
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
     die_with_parent()  # --kill-child: the jail goes with the process the grader knows
-    jail = load("jail")
-    jail.loopback_up()
-    jail.build_root(spec)
+    JAIL.loopback_up()
+    JAIL.build_root(spec)
     unshare(CLONE_NEWUSER)  # the learner holds no capability over the mounts just made
     drop_capabilities()  # ...nor any in its own namespace: what the cold path's exec of child.py does
 
@@ -155,13 +153,12 @@ def drop_capabilities() -> None:
 
 def stage_chroot(spec: dict, event_fd: int) -> None:
     """``chroot_stage.py``'s steps, in-process."""
-    stage = load("chroot_stage")
-    seccomp = stage.load_seccomp()
-    stage.close_other_fds({0, 1, 2, event_fd})
-    stage.set_limits(spec)
+    seccomp = STAGE.load_seccomp()  # imports ctypes: here, never in the server
+    STAGE.close_other_fds({0, 1, 2, event_fd})
+    STAGE.set_limits(spec)
     os.chroot(spec["root"])
     os.chdir(spec["home"])
-    stage.drop_to(int(spec["uid"]), int(spec["gid"]))
+    STAGE.drop_to(int(spec["uid"]), int(spec["gid"]))
     seccomp.install(os.getpid(), os.getpgid(0))
 
 
@@ -181,9 +178,7 @@ def become_learner(request: dict, fds: list[int], uid: int, gid: int) -> None:
         elif request["isolation"] == "chroot-seccomp":
             stage_chroot(request["stage"], event_fd)
         os.chdir(request["cwd"] if request["isolation"] != "chroot-seccomp" else request["stage"]["home"])
-        for name in [n for n in sys.modules if n.split(".")[0] in ("ctypes", "_ctypes", "_mlalab_jail",
-                                                                   "_mlalab_chroot_stage", "_mlalab_seccomp")]:
-            del sys.modules[name]
+        JAIL.forget_ctypes()  # (load() registers no module in sys.modules: only ctypes is there to drop)
         sys.argv = [os.path.join(HERE, "child.py")]
     except BaseException as exc:  # noqa: BLE001 - trusted set-up failed: say why, run no learner code
         try:
