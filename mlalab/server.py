@@ -31,6 +31,7 @@ from werkzeug.serving import make_server
 from fixtures import moto_ext
 from fixtures.moto_ext import lambda_ as lambda_ext
 from mlalab.catalog import load_labs
+from mlalab.sandbox.child import DistinctPaths
 from mlalab.sandbox.handler import HandlerPool
 
 REGION = "us-east-1"
@@ -263,15 +264,6 @@ def _share_region_lookups() -> None:
 # so every user gets the same models it would have loaded itself.
 
 
-class _DistinctPaths(list):
-    """A loader's search paths, where appending a path already there does nothing: every boto3
-    ``Session`` appends its resource folder to its session's loader, here a shared one."""
-
-    def append(self, path) -> None:
-        if path not in self:
-            super().append(path)
-
-
 _LOADERS: dict[object, object] = {}
 _LOADERS_LOCK = threading.Lock()
 
@@ -299,13 +291,13 @@ def _share_data_loaders() -> None:
         def make():
             paths = [] if search_path_string is None else [
                 os.path.expanduser(os.path.expandvars(p)) for p in search_path_string.split(os.pathsep)]
-            return loaders.Loader(extra_search_paths=_DistinctPaths(paths))
+            return loaders.Loader(extra_search_paths=DistinctPaths(paths))
 
         return _shared_loader(("botocore", search_path_string), make)
 
     def create_moto_loader():
         def make():
-            return moto_loaders.Loader(extra_search_paths=_DistinctPaths([moto_loaders.moto_root]))
+            return moto_loaders.Loader(extra_search_paths=DistinctPaths([moto_loaders.moto_root]))
 
         return _shared_loader("moto", make)
 

@@ -465,9 +465,10 @@ def warm_up() -> None:
         pass
 
 
-class _DistinctPaths(list):
-    """Search paths where appending one already there does nothing (each boto3 ``Session`` appends its
-    resource folder to its loader: here a shared one)."""
+class DistinctPaths(list):
+    """A loader's search paths, where appending a path already there does nothing: every boto3
+    ``Session`` appends its resource folder to its session's loader, here a shared one. Also the grader's
+    (``server._share_data_loaders``): this file cannot import mlalab, so the one copy lives here."""
 
     def append(self, path) -> None:
         if path not in self:
@@ -490,7 +491,7 @@ def share_data_loader() -> None:
         if search_path_string not in made:
             paths = [] if search_path_string is None else [
                 os.path.expanduser(os.path.expandvars(p)) for p in search_path_string.split(os.pathsep)]
-            made[search_path_string] = loaders.Loader(extra_search_paths=_DistinctPaths(paths))
+            made[search_path_string] = loaders.Loader(extra_search_paths=DistinctPaths(paths))
         return made[search_path_string]
 
     botocore.session.create_loader = create_loader
