@@ -292,10 +292,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if sorted(ids) != sorted(declared):
             raise pytest.UsageError(f"lab {lab.number}: tests grade {sorted(ids)} but lab.yaml declares "
                                     f"{sorted(declared)}")
+    deselected += _not_submitted(config, items)
     if deselected:
         dropped = {id(item) for item in deselected}
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if id(item) not in dropped]
+
+
+def _not_submitted(config: pytest.Config, items: list[pytest.Item]) -> list[pytest.Item]:
+    """The tests of labs whose file the submission does not have, each recorded as failed.
+
+    With no file there is no learner code to run, so building the lab's scenario (a third of a second
+    to two seconds of AWS calls and simulated traffic) could only show that nothing was done. In a
+    class batch most labs of most submissions are like that. The lab's problems say which file is
+    missing (``feedback.problems``); every check fails, saying it was not graded."""
+    options = config.stash[OPTIONS]
+    dropped = []
+    for item in items:
+        folder = options.submissions[_submission_of(item)]
+        if folder is None or item.path.name != "test_lab.py":
+            continue
+        lab = lab_for_test_module(item.path)
+        if (folder / lab.workspace_file).exists():
+            continue
+        outcome = _recorded(config, _submission_of(item), lab)
+        outcome.run = outcome.run or LearnerRun(module_missing=True)
+        check_id = _check_id(item)
+        outcome.checks[check_id] = CheckOutcome(check_id, "fail", f"not graded: the submission has no "
+                                                f"{lab.workspace_file}", 0.0)
+        dropped.append(item)
+    return dropped
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,7 +1,9 @@
 """Bad input from the learner gets a clear, specific message naming their file and line, the
 other checks are still graded, and never a harness traceback."""
 
+from mlalab.catalog import find_lab
 from mlalab.grading import grade
+from mlalab.server import LabServer
 from tests.conftest import grade_source
 
 HEADER = "import boto3\n\n\n"
@@ -84,12 +86,26 @@ def test_time_out_is_reported_and_other_labs_still_graded(tmp_path, lab01, lab02
     assert slow.score == 0 and good.score == good.max_score
 
 
-def test_missing_file(tmp_path, lab02):
+def test_missing_file(tmp_path, lab02, monkeypatch):
     (tmp_path / "empty").mkdir()
+    resets = []
+    monkeypatch.setattr(LabServer, "reset", staticmethod(lambda: resets.append(1)))
     result = grade(tmp_path / "empty", [lab02]).labs[0]
     assert result.problems == ["lab02.py was not found in the submission: run `mlalab start 2` to create it "
                                "from the starter"]
     assert result.status == "fail" and result.score == 0
+    assert [c.message for c in result.checks] == ["not graded: the submission has no lab02.py"] * len(lab02.checks)
+    assert [c.status for c in result.checks] == ["fail"] * len(lab02.checks)
+    assert resets == []  # no AWS was set up for a lab with nothing to run
+
+
+def test_a_missing_file_beside_a_present_one(tmp_path, lab02):
+    """In one session, the lab whose file is there is graded as ever; the other is not graded."""
+    lab01 = find_lab(1)
+    (tmp_path / "lab01.py").write_text(lab01.solution_path.read_text())
+    first, second = grade(tmp_path, [lab01, lab02]).labs
+    assert first.score == first.max_score and first.status == "pass"
+    assert second.score == 0 and second.checks[0].message == "not graded: the submission has no lab02.py"
 
 
 def test_learner_output_is_captured_and_capped(tmp_path, lab02):

@@ -9,6 +9,7 @@ import json
 import sys
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,39 @@ def test_a_grading_waits_for_the_background_preload_and_its_reset(monkeypatch, s
     finally:
         grader.close()
     assert not [t for t in threading.enumerate() if t.name == "mlalab-preload"]
+
+
+def test_an_untouched_starter_is_graded_once_per_seed(tmp_path, small_worker, monkeypatch):
+    """The starter is the project's file: graded once per lab, seed and limits, then its grade is copied.
+    Any edit, another seed or the reference is graded as ever; results keep the labs' order."""
+    from mlalab.server import LabServer
+
+    lab1 = find_lab(1)
+    starter, edited = tmp_path / "starter", tmp_path / "edited"
+    for folder, extra in ((starter, ""), (edited, "\n")):
+        folder.mkdir()
+        (folder / LAB2.workspace_file).write_text(LAB2.starter_text() + extra)
+        (folder / lab1.workspace_file).write_text(lab1.solution_path.read_text())
+    resets = []
+    reset = LabServer.reset
+    monkeypatch.setattr(LabServer, "reset", staticmethod(lambda: (resets.append(1), reset())))
+    with WarmGrader([lab1, LAB2]) as grader:
+        resets.clear()  # the preload's
+        first = grader.grade(starter, [lab1, LAB2], seed=5)
+        assert len(resets) == 2 and grader.gradings == 1
+        again = grader.grade(starter, [lab1, LAB2], seed=5)
+        assert len(resets) == 3  # lab 01 (the learner's own code) only
+        only = grader.grade(starter, [LAB2], seed=5)
+        assert len(resets) == 3 and grader.gradings == 2  # nothing was graded: no session at all
+        grader.grade(edited, [LAB2], seed=5)
+        grader.grade(starter, [LAB2], seed=6)
+        assert len(resets) == 5
+        first.labs[1].checks[0].message = "changed by a consumer"  # a copy was handed out
+        later = grader.grade(starter, [LAB2], seed=5)
+    assert [lab.lab for lab in again.labs] == [1, 2]
+    assert again.score == first.score == lab1.max_score and again.max_score == lab1.max_score + LAB2.max_score
+    assert again.status == "fail" and only.status == "fail" and only.score == 0
+    assert asdict(again.labs[1]) == asdict(only.labs[0]) == asdict(later.labs[0])
+    assert later.labs[0].checks[0].message != "changed by a consumer"
+    assert [c.status for c in only.labs[0].checks] == ["fail"] * len(LAB2.checks)
+    assert only.labs[0].problems and "not written yet" in only.labs[0].problems[0]
