@@ -22,6 +22,7 @@ from checks import actions
 from checks.actions import Change
 from checks.monitoring import DATA_METRICS, Hour
 from fixtures import churn, scenarios
+from fixtures.memo import by_rng_state, frozen, immutable
 from fixtures.moto_ext import cloudwatch as cloudwatch_ext
 from fixtures.moto_ext import events as events_ext
 from fixtures.moto_ext import sagemakerruntime as runtime
@@ -73,9 +74,10 @@ def deploy(aws, rng: random.Random, bucket: str) -> tuple[str, str]:
     return scenarios.capturing_endpoint(aws, rng, bucket, VARIANT), VARIANT
 
 
-def baseline(aws, rng: random.Random, bucket: str, prefix: str) -> Baseline:
-    """Statistics and constraints of the training set, as the analyzer writes them (lab 07 makes them), with
-    this run's comparison threshold."""
+@by_rng_state  # pure: drawn once per seed in a warm grader (fixtures.memo); a deep copy per call
+def _baseline_documents(rng: random.Random) -> tuple[dict, dict, float]:
+    """The training set's statistics, the suggested constraints with this run's comparison threshold, and
+    the threshold."""
     training = datasets.read_csv(churn.to_csv(churn.rows(rng, TRAINING_ROWS)), header=True)
     stats = statistics.compute(training)
     suggested = constraints.suggest(stats)
@@ -83,6 +85,13 @@ def baseline(aws, rng: random.Random, bucket: str, prefix: str) -> Baseline:
     distribution = suggested["monitoring_config"]["distribution_constraints"]
     distribution["comparison_threshold"] = threshold
     distribution["categorical_comparison_threshold"] = threshold
+    return stats, suggested, threshold
+
+
+def baseline(aws, rng: random.Random, bucket: str, prefix: str) -> Baseline:
+    """Statistics and constraints of the training set, as the analyzer writes them (lab 07 makes them), with
+    this run's comparison threshold."""
+    stats, suggested, threshold = _baseline_documents(rng)
     s3 = aws.client("s3")
     for name, document in (("statistics.json", stats), ("constraints.json", suggested)):
         s3.put_object(Bucket=bucket, Key=f"{prefix}/{name}", Body=json.dumps(document, indent=2).encode())
@@ -119,20 +128,34 @@ def _report(base: Baseline, rows: list[dict[str, object]], missing: str | None =
             "constraints.json": constraints.suggest(current), "statistics.json": current}
 
 
-def earlier_reports(aws, rng: random.Random, bucket: str, base: Baseline, reports: str, endpoint: str,
-                    old_schedule: str, start: datetime, feature: str) -> tuple[str, str, dict[str, float]]:
-    """Two report folders the team's earlier schedule left (an incident hour and a quiet hour two days
-    before the graded hours), at the documented layout; and the incident's {feature: drift distance}."""
+def _documents_key(base: Baseline, feature: str) -> tuple[str, str, str]:
+    """The memo key of ``_earlier_documents``' arguments: the baseline's documents are JSON (written to S3 as
+    such), so their canonical JSON text stands for them (a few times faster than ``memo.frozen``)."""
+    return json.dumps(base.statistics, sort_keys=True), json.dumps(base.constraints, sort_keys=True), feature
+
+
+@by_rng_state(key=_documents_key)
+def _earlier_documents(rng: random.Random, base: Baseline, feature: str) -> tuple[int, dict, dict]:
+    """The incident hour's distance before the graded hours' start (in hours, beyond two days) and the
+    reports of the incident hour and of the quiet hour after it. Pure (memoized per seed, a deep copy per call):
+    the start itself comes from the clock, so it stays out."""
     others = [f for f in churn.NAMES if f not in (feature, "plan")]
     second, incomplete = rng.sample(others, 2)
     drift = {feature: round(rng.uniform(1.0, 2.0), 2), second: round(rng.uniform(1.0, 2.0), 2)}
     if rng.random() < 0.5:
         drift["plan"] = 1.0  # customers moved to the premium plan: categorical drift too
-    incident_hour = start - timedelta(days=2, hours=rng.randrange(1, 6))
-    made = {
-        incident_hour: _report(base, churn.rows(rng, 300, drift), missing=incomplete),
-        incident_hour + timedelta(hours=1): _report(base, churn.rows(rng, 300)),
-    }
+    hours_before = rng.randrange(1, 6)
+    return (hours_before, _report(base, churn.rows(rng, 300, drift), missing=incomplete),
+            _report(base, churn.rows(rng, 300)))
+
+
+def earlier_reports(aws, rng: random.Random, bucket: str, base: Baseline, reports: str, endpoint: str,
+                    old_schedule: str, start: datetime, feature: str) -> tuple[str, str, dict[str, float]]:
+    """Two report folders the team's earlier schedule left (an incident hour and a quiet hour two days
+    before the graded hours), at the documented layout; and the incident's {feature: drift distance}."""
+    hours_before, incident_report, quiet_report = _earlier_documents(rng, base, feature)
+    incident_hour = start - timedelta(days=2, hours=hours_before)
+    made = {incident_hour: incident_report, incident_hour + timedelta(hours=1): quiet_report}
     s3 = aws.client("s3")
     uris = []
     for hour, files in made.items():
@@ -185,6 +208,13 @@ def team_alarm(aws, name: str, endpoint: str, schedule: str, threshold: float) -
 # --- the hours ---------------------------------------------------------------------------------------------
 
 
+@by_rng_state(copy=immutable, key=lambda count, drift: (count, frozen(drift)))
+def request_bodies(rng: random.Random, count: int, drift: dict[str, float]) -> tuple[str, ...]:
+    """An hour's request bodies: ``count`` customers (``churn.rows``) as headerless CSV lines. Pure (memoized
+    per seed: three hours a grading, so the cache holds them all)."""
+    return tuple(churn.to_csv([customer], header=False).strip() for customer in churn.rows(rng, count, drift))
+
+
 class Player:
     """Plays the stories, one hour each, and records what each caused."""
 
@@ -232,13 +262,12 @@ class Player:
 
     def traffic(self, story: Story, start: datetime, hour: Hour) -> None:
         """The hour's requests, spread over it on the simulated clock (data capture stamps them)."""
-        customers = churn.rows(self.rng, REQUESTS_PER_HOUR, story.drift)
-        step = (3600 - 60) / len(customers)
-        for index, customer in enumerate(customers):
+        bodies = request_bodies(self.rng, REQUESTS_PER_HOUR, story.drift)
+        step = (3600 - 60) / len(bodies)
+        for index, body in enumerate(bodies):
             clock.set_now(start + timedelta(seconds=30 + index * step))
-            runtime.invoke(self.s.endpoint, churn.to_csv([customer], header=False).strip(), "text/csv",
-                           account=self.s.account, region=self.s.region)
-        hour.records = len(customers)
+            runtime.invoke(self.s.endpoint, body, "text/csv", account=self.s.account, region=self.s.region)
+        hour.records = len(bodies)
 
     def report(self, scheduled: datetime) -> dict | None:
         s = self.s

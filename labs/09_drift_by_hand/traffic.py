@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from checks import drift
+from fixtures.memo import by_rng_state, deep_copy
 
 HEADER = ("tenure_months", "monthly_charges", "data_usage_gb", "plan", "channel")
 PLANS, PLAN_WEIGHTS = ("basic", "standard", "premium"), (0.5, 0.35, 0.15)
@@ -105,8 +106,16 @@ def _capture(rng: random.Random, prefix: str, rows: list[list[str]]) -> dict[str
     return files
 
 
+def _copied(drawn: Traffic) -> Traffic:
+    """A copy of the memo's Traffic: its dicts are the consumer's own (the strings are immutable)."""
+    return Traffic(drawn.baseline_csv, dict(drawn.capture_files), deep_copy(drawn.expected))
+
+
+@by_rng_state(copy=_copied)  # pure of (rng, prefix)
 def traffic(rng: random.Random, prefix: str) -> Traffic:
-    """The baseline and the captured traffic (redrawn until ``acceptable``; a few draws at most)."""
+    """The baseline and the captured traffic (redrawn until ``acceptable``; a few draws at most).
+
+    Memoized (``fixtures.memo``): a warm grader grading a batch with one seed draws it once."""
     for _ in range(100):
         taken: dict[str, set[float]] = {name: set() for name in HEADER[:3]}
         baseline = _rows(rng, BASELINE_ROWS, False, taken)

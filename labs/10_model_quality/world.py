@@ -15,10 +15,11 @@ threshold, a drifted hour violates f1 by at least ``MARGIN``. The checks then gr
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fixtures import churn
+from fixtures.memo import by_rng_state, frozen, immutable
 from mlalab.engines.modelmonitor import model_quality as mq
 
 THRESHOLD = 0.3  # the churn probability from which the retention team calls a customer
@@ -39,10 +40,12 @@ class Record:
     outcome: int
     sent_at: datetime
     collected_at: datetime
+    line: str = field(default="", compare=False, repr=False)  # the body, when drawn with the customer (_Drawn)
 
     @property
     def body(self) -> str:
-        return churn.to_csv([self.customer], header=False).strip()
+        """The request: the customer as one headerless CSV line."""
+        return self.line or churn.to_csv([self.customer], header=False).strip()
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ def statistics(customers, outcomes) -> dict:
                       probability_threshold_attribute=THRESHOLD)
 
 
+@by_rng_state  # pure: drawn once per seed in a warm grader (fixtures.memo); a deep copy per call
 def team_constraints(rng: random.Random) -> dict:
     """The reviewed constraints.json: the baseline's suggestion for the kept metrics, loosened."""
     customers = churn.rows(rng, VALIDATION)
@@ -87,8 +91,23 @@ def _clear(document: dict, constraints: dict, drifted: bool) -> bool:
     return not flagged and f1 >= f1_threshold(constraints) + MARGIN
 
 
-def hour(rng: random.Random, start: datetime, drifted: bool, constraints: dict, tag: str) -> Hour:
-    """One hour of traffic that tells its story clearly (see the module docstring)."""
+@dataclass(frozen=True)
+class _Drawn:
+    """What an hour draws, without its start (the start comes from the clock): immutable, so the memo shares it.
+    Per record: the customer's values (in ``churn.NAMES`` order) and request body, the outcome, the seconds
+    after the start it is sent, the seconds after ``start + 50 min`` its label is collected, its id's random bits."""
+
+    customers: tuple[tuple[object, ...], ...]
+    bodies: tuple[str, ...]
+    outcomes: tuple[int, ...]
+    sent: tuple[int, ...]
+    collected: tuple[int, ...]
+    bits: tuple[int, ...]
+    metrics: tuple[tuple[str, float], ...]
+
+
+def _draw(rng: random.Random, drifted: bool, constraints: dict) -> _Drawn:
+    """One hour's draws (see :func:`hour`): pure of (rng, drifted, constraints)."""
     for _ in range(ATTEMPTS):
         customers = churn.rows(rng, RECORDS)
         outcomes = churn.outcomes(rng, customers, concept_shift=drifted)
@@ -98,19 +117,50 @@ def hour(rng: random.Random, start: datetime, drifted: bool, constraints: dict, 
     else:  # pragma: no cover - the margins make this vanishingly rare
         raise RuntimeError(f"no clear {'drifted' if drifted else 'confirmed'} hour in {ATTEMPTS} draws")
     step = 3600 / RECORDS
-    records = []
-    for i, (customer, outcome) in enumerate(zip(customers, outcomes, strict=True)):
-        sent = start + timedelta(seconds=int(i * step + rng.random() * step * 0.9))
-        collected = start + timedelta(minutes=50, seconds=rng.randrange(600))  # the call-centre log, end of hour
-        records.append(Record(f"{tag}-{start:%H}-{i:04d}-{rng.getrandbits(32):08x}", customer, outcome, sent,
-                              collected))
-    return Hour(start, drifted, tuple(records), mq.metric_values(document))
+    sent, collected, bits = [], [], []
+    for i in range(len(customers)):  # per record, in this order: the draws the records always made
+        sent.append(int(i * step + rng.random() * step * 0.9))
+        collected.append(rng.randrange(600))  # the call-centre log, end of hour
+        bits.append(rng.getrandbits(32))
+    return _Drawn(tuple(tuple(c[name] for name in churn.NAMES) for c in customers),
+                  tuple(churn.to_csv([c], header=False).strip() for c in customers), tuple(outcomes), tuple(sent),
+                  tuple(collected), tuple(bits), tuple(mq.metric_values(document).items()))
+
+
+def _constraints_key(*args: object) -> object:
+    """The memo key of ``(drifted, constraints)`` or ``(constraints,)``: constraints is a dict."""
+    return tuple(frozen(a) for a in args)
+
+
+#: One hour's draws, memoized per seed for warm graders (``fixtures.memo``; lab 10 draws last week's hour alone).
+_drawn_hour = by_rng_state(copy=immutable, key=_constraints_key)(_draw)
+
+
+@by_rng_state(copy=immutable, key=_constraints_key)
+def _drawn_hours(rng: random.Random, constraints: dict) -> tuple[_Drawn, ...]:
+    """The draws of :func:`hours`, in order (one memo entry for the six, not six of the single hour's)."""
+    return tuple(_draw(rng, k >= CONFIRMED_HOURS, constraints) for k in range(CONFIRMED_HOURS + DRIFTED_HOURS))
+
+
+def _hour(drawn: _Drawn, start: datetime, drifted: bool, tag: str) -> Hour:
+    """The hour's records from its draws (fresh dicts: a consumer cannot change the memo's)."""
+    records = tuple(
+        Record(f"{tag}-{start:%H}-{i:04d}-{drawn.bits[i]:08x}", dict(zip(churn.NAMES, values, strict=True)),
+               drawn.outcomes[i], start + timedelta(seconds=drawn.sent[i]),
+               start + timedelta(minutes=50, seconds=drawn.collected[i]), drawn.bodies[i])
+        for i, values in enumerate(drawn.customers))
+    return Hour(start, drifted, records, dict(drawn.metrics))
+
+
+def hour(rng: random.Random, start: datetime, drifted: bool, constraints: dict, tag: str) -> Hour:
+    """One hour of traffic that tells its story clearly (see the module docstring)."""
+    return _hour(_drawn_hour(rng, drifted, constraints), start, drifted, tag)
 
 
 def hours(rng: random.Random, first: datetime, constraints: dict, tag: str) -> list[Hour]:
     """CONFIRMED_HOURS hours the labels confirm, then DRIFTED_HOURS after the world changed."""
-    return [hour(rng, first + timedelta(hours=k), k >= CONFIRMED_HOURS, constraints, tag)
-            for k in range(CONFIRMED_HOURS + DRIFTED_HOURS)]
+    return [_hour(drawn, first + timedelta(hours=k), k >= CONFIRMED_HOURS, tag)
+            for k, drawn in enumerate(_drawn_hours(rng, constraints))]
 
 
 def labels(played: list[Hour]) -> list[dict]:
