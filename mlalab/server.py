@@ -333,6 +333,32 @@ def _quick_action_lookup() -> None:
     responses.method_names_from_class = _ActionNames
 
 
+# Every ``moto_backends[account]`` look-up (tens of thousands in a grading: each captured record, metric
+# and CloudTrail entry makes several) takes moto's global backend lock, copies the dict's keys into a
+# list and scans the list of every BackendDict in use with ``==``. An account already there needs none
+# of it: moto adds an account and registers its BackendDict in one step under that lock, and its reset
+# undoes both in one step, so a present account is a registered one. Only a missing account goes
+# moto's way (and is created and registered there).
+
+
+def _quick_backend_lookup() -> None:
+    """Answer ``BackendDict[account]`` for a present account directly (idempotent)."""
+    from moto.core.base_backend import BackendDict
+
+    if getattr(BackendDict.__getitem__, "_mlalab_quick", False):
+        return
+    create_or_get = BackendDict.__getitem__
+
+    def __getitem__(self, account_id):
+        try:
+            return dict.__getitem__(self, account_id)
+        except KeyError:
+            return create_or_get(self, account_id)
+
+    __getitem__._mlalab_quick = True  # type: ignore[attr-defined]
+    BackendDict.__getitem__ = __getitem__  # type: ignore[method-assign]
+
+
 def preload_services(services: list[str]) -> None:
     """Import moto's models for ``services`` and build their backends for the lab's account and
     region: what a service's first request would do. Run in a background thread while the grader
@@ -342,6 +368,7 @@ def preload_services(services: list[str]) -> None:
     _share_region_lookups()
     _share_data_loaders()
     _quick_action_lookup()
+    _quick_backend_lookup()
     from moto.backends import get_backend
 
     for service in services:
@@ -414,6 +441,7 @@ class LabServer:
             _share_region_lookups()
             _share_data_loaders()
             _quick_action_lookup()
+            _quick_backend_lookup()
             moto_ext.install(lazy=True)  # service-bound extensions: on their service's first request
             logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in the learner's report
             app = _RefuseMotoApi(_Dispatcher(_backend_app), allow_reset=allow_reset)

@@ -81,3 +81,28 @@ def test_moto_s_call_action_uses_it():
 
     with LabServer():
         assert responses.method_names_from_class is _ActionNames
+
+
+def test_a_present_account_s_backends_come_straight_from_the_dict():
+    """The quick look-up (``_quick_backend_lookup``) gives what moto's gives: the same object for a present
+    account; a new account created and registered for moto's reset; after the reset, a new backend."""
+    from moto.core.base_backend import BackendDict
+    from moto.moto_api._internal.models import moto_api_backend
+    from moto.sns.models import sns_backends
+
+    from mlalab.server import LabServer
+
+    with LabServer():
+        assert getattr(BackendDict.__getitem__, "_mlalab_quick", False)
+        moto_api_backend.reset()
+        first = sns_backends["111122223333"]
+        assert sns_backends in BackendDict._instances and dict.__contains__(sns_backends, "111122223333")
+        assert sns_backends["111122223333"] is first
+        first["us-east-1"].create_topic("kept", attributes={}, tags={})
+        assert [t.name for t in sns_backends["111122223333"]["us-east-1"].topics.values()] == ["kept"]
+        moto_api_backend.reset()
+        assert sns_backends not in BackendDict._instances
+        again = sns_backends["111122223333"]
+        assert again is not first and not again["us-east-1"].topics
+        assert sns_backends in BackendDict._instances
+        moto_api_backend.reset()

@@ -37,6 +37,7 @@ Standard library only plus what ``child.py`` imports (boto3): this file is loade
 part of ``mlalab``, so no grader code is in the children's memory.
 """
 
+import gc
 import importlib.util
 import json
 import os
@@ -294,6 +295,10 @@ def main() -> None:
     sock = socket.socket(fileno=int(sys.argv[1]))
     CHILD.warm_up()
     preload_models([s for s in sys.argv[2].split(",") if s] if len(sys.argv) > 2 else [])
+    # Everything loaded so far lives as long as this process: frozen, the cyclic collector of a fork never
+    # walks it, so the fork's collections do not write to (and copy) every page it shares with this one
+    # (https://docs.python.org/3/library/gc.html#gc.freeze).
+    gc.freeze()
     serve(sock)
     os._exit(0)
 
