@@ -425,6 +425,12 @@ def main(argv: list[str] | None = None) -> int:
             today = batch(room, scratch / "out-today-2", 2, seed, tree=tree) if tree is not None else None
         grades = {k: (scratch / f"out-{k.replace('_', '-')}" / "grades.csv").read_text() for k in runs_of}
         same = len(set(grades.values())) == 1
+        if not same:  # say which rows differ: a grade that depends on the run is a bug to chase
+            first, *others = grades
+            for other in others:
+                theirs, ours = set(grades[other].splitlines()), set(grades[first].splitlines())
+                for row in sorted(theirs ^ ours):
+                    print(f"  grades differ: only in {other if row in theirs else first}: {row}")
         batch_figures = {"submissions": size, "mix": counts, "seed": seed, "same_grades": same}
         print(f"Batch grading: {size} submissions ({what}), mlalab grade-many, seed {seed}")
         for key, figure in runs_of.items():
