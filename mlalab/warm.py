@@ -143,8 +143,8 @@ class WarmGrader:
         self._preloaded()
         labs = list(labs) if labs is not None else self.labs
         started = time.monotonic()
-        known = {lab.id: self._starters.get(key) for lab in labs
-                 if (key := self._starter_key(submission, lab, seed, timeout, memory_mb)) in self._starters}
+        keys = {lab.id: self._starter_key(submission, lab, seed, timeout, memory_mb) for lab in labs}
+        known = {lab.id: self._starters[keys[lab.id]] for lab in labs if keys[lab.id] in self._starters}
         to_grade = [lab for lab in labs if lab.id not in known]
         result = None
         if to_grade:
@@ -160,8 +160,10 @@ class WarmGrader:
             self.disturbed = self.disturbed or disturbance(result, self.gradings)
             for lab_result in result.labs:
                 lab = next(lab for lab in to_grade if lab.id == lab_result.lab)
-                key = self._starter_key(submission, lab, seed, timeout, memory_mb)
-                if key is not None and starter_result_is_plain(lab_result):
+                key = keys[lab.id]
+                # Kept only if the file was the starter before and after (``watch``: a save while grading)
+                if key is not None and key == self._starter_key(submission, lab, seed, timeout, memory_mb) \
+                        and starter_result_is_plain(lab_result):
                     self._starters[key] = copy.deepcopy(lab_result)
         if not known:
             return result

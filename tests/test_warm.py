@@ -222,3 +222,24 @@ def test_an_untouched_starter_is_graded_once_per_seed(tmp_path, small_worker, mo
     assert later.labs[0].checks[0].message != "changed by a consumer"
     assert [c.status for c in only.labs[0].checks] == ["fail"] * len(LAB2.checks)
     assert only.labs[0].problems and "not written yet" in only.labs[0].problems[0]
+
+
+def test_a_file_saved_as_the_starter_during_a_grading_is_not_taken_for_it(tmp_path, small_worker, monkeypatch):
+    """``watch``: the learner's attempt is graded while they reset the file to the starter. That grading is
+    the attempt's, so it is not kept as the starter's: the starter is graded when it comes."""
+    attempt = LAB2.starter_text() + "\nprint('an attempt')\n"
+    (tmp_path / LAB2.workspace_file).write_text(attempt)
+    real = warm.grade
+
+    def grade_then_reset(*args, **kwargs):
+        result = real(*args, **kwargs)
+        (tmp_path / LAB2.workspace_file).write_text(LAB2.starter_text())  # saved while it was graded
+        return result
+
+    monkeypatch.setattr(warm, "grade", grade_then_reset)
+    with WarmGrader([LAB2]) as grader:
+        first = grader.grade(tmp_path, [LAB2], seed=5)
+        monkeypatch.setattr(warm, "grade", real)
+        second = grader.grade(tmp_path, [LAB2], seed=5)
+        assert grader.gradings == 2
+    assert "an attempt" in first.labs[0].output and "an attempt" not in second.labs[0].output
