@@ -30,3 +30,19 @@ def unvalidated_client(server):
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
     return make
+
+
+@pytest.fixture
+def fresh_client(server):
+    """``make(service)``: a boto3 client (validating, no retries) of the freshly reset server, after one
+    read-only call, so that the service's lazily installed extensions are in place."""
+    LabServer.reset()
+    config = Config(retries={"max_attempts": 1})
+
+    def make(service: str, first_call: str):
+        client = boto3.client(service, endpoint_url=server.endpoint_url, region_name="us-east-1", config=config,
+                              aws_access_key_id="testing", aws_secret_access_key="testing")
+        getattr(client, first_call)()  # the server installs a service's extension on its first request
+        return client
+
+    return make

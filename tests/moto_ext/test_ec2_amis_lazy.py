@@ -17,7 +17,6 @@ from unittest import mock
 
 import boto3
 import pytest
-from botocore.config import Config
 
 from fixtures.moto_ext import ec2 as ec2_ext
 from fixtures.moto_ext.ec2 import models as ec2_models
@@ -32,13 +31,8 @@ WINDOWS_AMI, UBUNTU_AMI, AL2_ARM_AMI = "ami-03cf127a", "ami-1e749f67", "ami-0ec9
 
 
 @pytest.fixture
-def ec2(server) -> Any:
-    LabServer.reset()
-    client = boto3.client("ec2", endpoint_url=server.endpoint_url, region_name=REGION,
-                          aws_access_key_id="testing", aws_secret_access_key="testing",
-                          config=Config(retries={"max_attempts": 1}))
-    client.describe_vpcs()  # the server installs the extension on EC2's first request
-    return client
+def ec2(fresh_client) -> Any:
+    return fresh_client("ec2", "describe_vpcs")
 
 
 @pytest.fixture

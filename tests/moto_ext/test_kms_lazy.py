@@ -16,25 +16,18 @@ from unittest import mock
 
 import boto3
 import pytest
-from botocore.config import Config
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from fixtures.moto_ext import kms as kms_ext
 from fixtures.moto_ext.kms.models import DeferredPrivateKey
-from mlalab.server import LabServer
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 
 
 @pytest.fixture
-def kms(server) -> Iterator:
-    LabServer.reset()
-    client = boto3.client("kms", endpoint_url=server.endpoint_url, region_name=REGION,
-                          aws_access_key_id="testing", aws_secret_access_key="testing",
-                          config=Config(retries={"max_attempts": 1}))
-    client.list_keys()  # the server installs the extension on KMS's first request
-    yield client
+def kms(fresh_client):
+    return fresh_client("kms", "list_keys")
 
 
 @pytest.fixture
