@@ -158,7 +158,9 @@ class WarmGrader:
                 release_moto_caches()
                 self._start_spare()  # for the next submission, while this one's report is written
             self.disturbed = self.disturbed or disturbance(result, self.gradings)
-            for lab_result in result.labs:
+            # A disturbed grader keeps nothing (and is replaced): a starter's grade is kept only from a
+            # grading in which no lab of the submission had to be stopped or refused.
+            for lab_result in result.labs if self.disturbed is None else ():
                 lab = next(lab for lab in to_grade if lab.id == lab_result.lab)
                 key = keys[lab.id]
                 # Kept only if the file was the starter before and after (``watch``: a save while grading)

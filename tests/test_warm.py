@@ -243,3 +243,16 @@ def test_a_file_saved_as_the_starter_during_a_grading_is_not_taken_for_it(tmp_pa
         second = grader.grade(tmp_path, [LAB2], seed=5)
         assert grader.gradings == 2
     assert "an attempt" in first.labs[0].output and "an attempt" not in second.labs[0].output
+
+
+def test_a_starter_graded_beside_hostile_code_is_not_kept(tmp_path, small_worker):
+    """A submission whose other lab had to be refused disturbs the grader: nothing of that grading is kept,
+    so no other learner's starter grade comes from it."""
+    lab1 = find_lab(1)
+    (tmp_path / LAB2.workspace_file).write_text(LAB2.starter_text())
+    (tmp_path / lab1.workspace_file).write_text("import subprocess\nsubprocess.run(['true'])\n")
+    with WarmGrader([lab1, LAB2]) as grader:
+        first = grader.grade(tmp_path, [lab1, LAB2], seed=5)
+        assert grader.disturbed is not None
+        assert first.labs[1].score == 0
+        assert grader._starters == {}
