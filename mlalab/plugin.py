@@ -282,7 +282,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(f"{item.nodeid}: a lab test must be marked @pytest.mark.check('<id>')")
         by_module.setdefault((item.path, _submission_of(item)), []).append((check_id, item))
     deselected: list[pytest.Item] = []
-    for (path, _), graded in by_module.items():
+    for (path, submission), graded in by_module.items():
         lab = lab_for_test_module(path)
         declared = [c.id for c in lab.checks]
         if lab.edition == "learner":
@@ -292,36 +292,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if sorted(ids) != sorted(declared):
             raise pytest.UsageError(f"lab {lab.number}: tests grade {sorted(ids)} but lab.yaml declares "
                                     f"{sorted(declared)}")
-    deselected += _not_submitted(config, items)
+        deselected += _not_submitted(config, lab, submission, graded)
     if deselected:
         dropped = {id(item) for item in deselected}
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if id(item) not in dropped]
 
 
-def _not_submitted(config: pytest.Config, items: list[pytest.Item]) -> list[pytest.Item]:
-    """The tests of labs whose file the submission does not have, each recorded as failed.
+def _not_submitted(config: pytest.Config, lab: Lab, submission: int,
+                   graded: list[tuple[str, pytest.Item]]) -> list[pytest.Item]:
+    """The tests (``graded``: check id and test) of ``lab`` for ``submission`` when the submission does not
+    have the lab's file, each recorded as failed; else none.
 
     With no file there is no learner code to run, so building the lab's scenario (a third of a second
     to two seconds of AWS calls and simulated traffic) could only show that nothing was done. In a
     class batch most labs of most submissions are like that. The lab's problems say which file is
     missing (``feedback.problems``); every check fails, saying it was not graded."""
-    options = config.stash[OPTIONS]
-    dropped = []
-    for item in items:
-        folder = options.submissions[_submission_of(item)]
-        if folder is None or item.path.name != "test_lab.py":
-            continue
-        lab = lab_for_test_module(item.path)
-        if (folder / lab.workspace_file).exists():
-            continue
-        outcome = _recorded(config, _submission_of(item), lab)
-        outcome.run = outcome.run or LearnerRun(module_missing=True)
-        check_id = _check_id(item)
+    folder = config.stash[OPTIONS].submissions[submission]
+    if folder is None or (folder / lab.workspace_file).exists():
+        return []
+    outcome = _recorded(config, submission, lab)
+    outcome.run = LearnerRun(module_missing=True)
+    for check_id, _ in graded:
         outcome.checks[check_id] = CheckOutcome(check_id, "fail", f"not graded: the submission has no "
                                                 f"{lab.workspace_file}", 0.0)
-        dropped.append(item)
-    return dropped
+    return [item for _, item in graded]
 
 
 @pytest.hookimpl(wrapper=True)
