@@ -17,7 +17,7 @@ import pytest
 from mlalab import feedback
 from mlalab.catalog import PROJECT_ROOT, Lab
 from mlalab.plugin import GradingOptions, GradingSession, LabOutcome, Recorder, WarmResources
-from mlalab.results import CheckResult, LabResult, SubmissionResult, submission_status
+from mlalab.results import CheckResult, LabResult, SubmissionResult
 from mlalab.sandbox import OUTPUT_CAP, namespaces_available
 from mlalab.server import preload_services
 
@@ -84,10 +84,9 @@ def grade_each(submissions: list[Path | None], labs: list[Lab], *, seed: int | N
     for index, folder in enumerate(folders):
         results = [lab_result(lab, recorder.labs.get((index, lab.id)) or LabOutcome(lab, seed), timeout, memory_mb)
                    for lab in labs]
-        out.append(SubmissionResult(
-            submission=str(folder) if folder is not None else "reference", status=submission_status(results),
-            score=sum(r.score for r in results), max_score=sum(r.max_score for r in results), labs=results,
-            duration=duration if len(folders) == 1 else round(sum(r.duration for r in results), 3)))
+        out.append(SubmissionResult.of_labs(
+            str(folder) if folder is not None else "reference", results,
+            duration if len(folders) == 1 else round(sum(r.duration for r in results), 3)))
     return out
 
 

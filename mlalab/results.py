@@ -63,6 +63,12 @@ class SubmissionResult:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def of_labs(cls, submission: str, labs: list[LabResult], duration: float) -> SubmissionResult:
+        """The submission's result from its labs' (its status and scores follow from theirs)."""
+        return cls(submission=submission, status=submission_status(labs), score=sum(r.score for r in labs),
+                   max_score=sum(r.max_score for r in labs), labs=labs, duration=duration)
+
 
 def submission_status(labs: list[LabResult]) -> Status:
     if not labs:

@@ -35,7 +35,7 @@ from pathlib import Path
 from mlalab.catalog import Lab, find_lab, load_labs
 from mlalab.grading import grade
 from mlalab.plugin import Aws
-from mlalab.results import LabResult, SubmissionResult, submission_status
+from mlalab.results import LabResult, SubmissionResult
 from mlalab.sandbox import LearnerProcess
 from mlalab.sandbox.forkserver import ForkServer
 from mlalab.server import LabServer, preload_services
@@ -159,22 +159,20 @@ class WarmGrader:
                 self._start_spare()  # for the next submission, while this one's report is written
             self.disturbed = self.disturbed or disturbance(result, self.gradings)
             # A disturbed grader keeps nothing (and is replaced): a starter's grade is kept only from a
-            # grading in which no lab of the submission had to be stopped or refused.
-            for lab_result in result.labs if self.disturbed is None else ():
-                lab = next(lab for lab in to_grade if lab.id == lab_result.lab)
+            # grading in which no lab of the submission had to be stopped or refused, and only when it
+            # earned nothing (as every lab's contract test shows a starter does).
+            for lab, lab_result in zip(to_grade, result.labs, strict=True) if self.disturbed is None else ():
                 key = keys[lab.id]
                 # Kept only if the file was the starter before and after (``watch``: a save while grading)
                 if key is not None and key == self._starter_key(submission, lab, seed, timeout, memory_mb) \
-                        and starter_result_is_plain(lab_result):
+                        and lab_result.status == "fail" and lab_result.score == 0:
                     self._starters[key] = copy.deepcopy(lab_result)
         if not known:
             return result
         graded = {r.lab: r for r in result.labs} if result is not None else {}
         results = [graded[lab.id] if lab.id in graded else copy.deepcopy(known[lab.id]) for lab in labs]
-        return SubmissionResult(
-            submission=result.submission if result is not None else str(submission), status=submission_status(results),
-            score=sum(r.score for r in results), max_score=sum(r.max_score for r in results), labs=results,
-            duration=round(time.monotonic() - started, 3))
+        return SubmissionResult.of_labs(result.submission if result is not None else str(submission), results,
+                                        round(time.monotonic() - started, 3))
 
     def _starter_key(self, submission: Path | None, lab: Lab, seed: int | None, timeout: float,
                      memory_mb: int) -> tuple | None:
@@ -214,13 +212,6 @@ class WarmGrader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def starter_result_is_plain(result: LabResult) -> bool:
-    """A starter's grade worth keeping: graded to the end, nothing stopped or refused (so not a sign of a
-    disturbed machine), and, as every lab's contract test shows, nothing earned."""
-    return result.status == "fail" and result.score == 0 and not any(
-        problem.startswith(STOPPED) for problem in result.problems)
 
 
 def start_fork_server(labs: list[Lab]) -> ForkServer | None:
