@@ -234,7 +234,16 @@ def test_lab10_team_constraints():
 
 def test_lab10_hours_equal_the_undecorated_draws():
     constraints = world10.team_constraints.__wrapped__(random.Random("3:10"))
-    first, second, real = _twice(world10._drawn_hours, "4:10", constraints)
+    hours = world10.CONFIRMED_HOURS + world10.DRIFTED_HOURS
+
+    def six(draw, rng):
+        return tuple(draw(rng, k >= world10.CONFIRMED_HOURS, constraints) for k in range(hours))
+
+    world10._drawn_hour.cache_clear()
+    a, b, c = random.Random("4:10"), random.Random("4:10"), random.Random("4:10")
+    first, second, real = six(world10._drawn_hour, a), six(world10._drawn_hour, b), six(world10._draw, c)
+    assert world10._drawn_hour.cache_info().hits == 6  # the six of the second grading all kept
+    assert a.getstate() == b.getstate() == c.getstate()
     assert first == second == real
     assert [len(d.customers) for d in real] == [world10.RECORDS] * 6
     one, again, real_one = _twice(world10._drawn_hour, "4:10", True, constraints)

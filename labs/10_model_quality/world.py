@@ -127,19 +127,10 @@ def _draw(rng: random.Random, drifted: bool, constraints: dict) -> _Drawn:
                   tuple(collected), tuple(bits), tuple(mq.metric_values(document).items()))
 
 
-def _constraints_key(*args: object) -> object:
-    """The memo key of ``(drifted, constraints)`` or ``(constraints,)``: constraints is a dict."""
-    return tuple(frozen(a) for a in args)
-
-
-#: One hour's draws, memoized per seed for warm graders (``fixtures.memo``; lab 10 draws last week's hour alone).
-_drawn_hour = by_rng_state(copy=immutable, key=_constraints_key)(_draw)
-
-
-@by_rng_state(copy=immutable, key=_constraints_key)
-def _drawn_hours(rng: random.Random, constraints: dict) -> tuple[_Drawn, ...]:
-    """The draws of :func:`hours`, in order (one memo entry for the six, not six of the single hour's)."""
-    return tuple(_draw(rng, k >= CONFIRMED_HOURS, constraints) for k in range(CONFIRMED_HOURS + DRIFTED_HOURS))
+#: One hour's draws, memoized per seed for warm graders (``fixtures.memo``): room for the six graded hours and
+#: last week's, so a grading's draws all stay.
+_drawn_hour = by_rng_state(size=CONFIRMED_HOURS + DRIFTED_HOURS + 1, copy=immutable,
+                           key=lambda drifted, constraints: (drifted, frozen(constraints)))(_draw)
 
 
 def _hour(drawn: _Drawn, start: datetime, drifted: bool, tag: str) -> Hour:
@@ -159,8 +150,8 @@ def hour(rng: random.Random, start: datetime, drifted: bool, constraints: dict, 
 
 def hours(rng: random.Random, first: datetime, constraints: dict, tag: str) -> list[Hour]:
     """CONFIRMED_HOURS hours the labels confirm, then DRIFTED_HOURS after the world changed."""
-    return [_hour(drawn, first + timedelta(hours=k), k >= CONFIRMED_HOURS, tag)
-            for k, drawn in enumerate(_drawn_hours(rng, constraints))]
+    return [hour(rng, first + timedelta(hours=k), k >= CONFIRMED_HOURS, constraints, tag)
+            for k in range(CONFIRMED_HOURS + DRIFTED_HOURS)]
 
 
 def labels(played: list[Hour]) -> list[dict]:
