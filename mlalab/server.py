@@ -359,16 +359,22 @@ def _quick_backend_lookup() -> None:
     BackendDict.__getitem__ = __getitem__  # type: ignore[method-assign]
 
 
+def _lean_moto() -> None:
+    """Every change above to how moto loads and looks things up (each idempotent): made before moto.ec2
+    is imported, by whichever comes first, the background preload or the server."""
+    _defer_instance_type_offerings()
+    _share_region_lookups()
+    _share_data_loaders()
+    _quick_action_lookup()
+    _quick_backend_lookup()
+
+
 def preload_services(services: list[str]) -> None:
     """Import moto's models for ``services`` and build their backends for the lab's account and
     region: what a service's first request would do. Run in a background thread while the grader
     starts (pytest, collection) and the learner's sandbox starts, it takes EC2's second of loading
     (lab 05) off the first request's path where the two overlap."""
-    _defer_instance_type_offerings()  # before moto.ec2 is imported, as LabServer does
-    _share_region_lookups()
-    _share_data_loaders()
-    _quick_action_lookup()
-    _quick_backend_lookup()
+    _lean_moto()  # before moto.ec2 is imported, as LabServer does
     from moto.backends import get_backend
 
     for service in services:
@@ -437,11 +443,7 @@ class LabServer:
 
     def __init__(self, port: int = 0, allow_reset: bool = False) -> None:
         with _listening_socket("127.0.0.1", port) as listener:  # first: a busy port fails fast
-            _defer_instance_type_offerings()
-            _share_region_lookups()
-            _share_data_loaders()
-            _quick_action_lookup()
-            _quick_backend_lookup()
+            _lean_moto()
             moto_ext.install(lazy=True)  # service-bound extensions: on their service's first request
             logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in the learner's report
             app = _RefuseMotoApi(_Dispatcher(_backend_app), allow_reset=allow_reset)
