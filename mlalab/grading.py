@@ -29,9 +29,13 @@ class GradingError(Exception):
 # pytest's plugins a grading session does without. Installed plugins (xdist, hypothesis, ...) are not
 # auto-loaded at all (PYTEST_DISABLE_PLUGIN_AUTOLOAD: ~0.1 s of imports); "unraisableexception" runs
 # gc.collect() twice as the session ends (~0.2 s with moto loaded) to report unraisable exceptions,
-# which a grading never shows; the rest are reports and collectors a lab module never uses.
+# which a grading never shows; "logging" captures the grader's own log records for reports a grading
+# never prints, and walks ``logging``'s table of loggers as each phase starts without its lock, so a
+# logger made meanwhile by the background preload's imports (or a server thread) stopped the session
+# with "dictionary changed size during iteration"; the rest are reports and collectors a lab module
+# never uses.
 UNUSED_PLUGINS = ("cacheprovider", "terminal", "randomly", "unraisableexception", "doctest", "junitxml",
-                  "pastebin", "legacypath")
+                  "pastebin", "legacypath", "logging")
 _AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 _SESSION_LOCK = threading.Lock()  # the environment variable above is process-wide
 
