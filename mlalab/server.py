@@ -359,14 +359,19 @@ def _quick_backend_lookup() -> None:
     BackendDict.__getitem__ = __getitem__  # type: ignore[method-assign]
 
 
+_LEAN_LOCK = threading.Lock()
+
+
 def _lean_moto() -> None:
     """Every change above to how moto loads and looks things up (each idempotent): made before moto.ec2
-    is imported, by whichever comes first, the background preload or the server."""
-    _defer_instance_type_offerings()
-    _share_region_lookups()
-    _share_data_loaders()
-    _quick_action_lookup()
-    _quick_backend_lookup()
+    is imported, by whichever comes first, the background preload or the server. The lock keeps the
+    two from both finding a change not yet made, and both making it."""
+    with _LEAN_LOCK:
+        _defer_instance_type_offerings()
+        _share_region_lookups()
+        _share_data_loaders()
+        _quick_action_lookup()
+        _quick_backend_lookup()
 
 
 def preload_services(services: list[str]) -> None:
