@@ -18,6 +18,7 @@ from pathlib import Path
 
 from mlalab import report
 from mlalab.catalog import CatalogError, Lab, UnknownLab, find_lab, load_labs, read_labs
+from mlalab.exiting import end_process
 from mlalab.progress import Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -600,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
         gc.set_threshold(50_000, 20, 100)
     code = _run(args)
     if one_shot:
-        _end_process(code)
+        end_process(code)
     return code
 
 
@@ -619,30 +620,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 # Commands after which the `mlalab` process has nothing left to do (`make lab-N` runs one check per
-# process). Tearing down a grader's heap (moto's backends, botocore's models, pytest: hundreds of
-# thousands of objects freed one by one) takes about 0.3 s, longer than the floor of the benchmark.
+# process): it ends without tearing down the grader's heap (``exiting.end_process``: about 0.3 s, longer
+# than the floor of the benchmark).
 ONE_SHOT = frozenset({"check", "grade"})
-
-
-def _end_process(code: int) -> None:
-    """Exit now with ``code``, doing what an ordinary exit does that anyone could see: flush stdout and
-    stderr and run the ``atexit`` handlers (logging's flush, ``weakref.finalize`` clean-ups). Every
-    document, report and progress file was written and closed by the command. Skipped, with an
-    ordinary exit instead, while a non-daemon thread still runs (an ordinary exit would wait for it)."""
-    import atexit
-    import threading
-
-    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
-    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    if run_exit_handlers is None or others:
-        return
-    run_exit_handlers()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: an ordinary exit would not write it either
-            pass
-    os._exit(code)
 
 
 if __name__ == "__main__":

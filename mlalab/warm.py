@@ -33,6 +33,7 @@ from collections import Counter
 from pathlib import Path
 
 from mlalab.catalog import Lab, find_lab, load_labs
+from mlalab.exiting import end_process
 from mlalab.grading import grade
 from mlalab.plugin import Aws
 from mlalab.results import LabResult, SubmissionResult
@@ -306,4 +307,6 @@ def serve(stdin=None, stdout=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(serve())
+    code = serve()
+    end_process(code)  # a batch waits for its workers to end: not for their heaps' teardown (1.4 s)
+    sys.exit(code)

@@ -74,3 +74,30 @@ def test_a_grading_collects_less_often_and_puts_the_collector_back(monkeypatch) 
     assert (result.score, result.max_score) == (16.0, 16.0)
     assert seen == [((50_000, 20, 100), True)]
     assert after == ((700, 10, 10), 0)
+
+
+def test_a_batch_worker_ends_without_tearing_down_its_heap(tmp_path: Path) -> None:
+    """``python -m mlalab.warm`` (a grade-many worker) ends as the program does (``exiting.end_process``):
+    its atexit handlers run, its output is flushed, and the heap's teardown (1.4 s after a batch), which
+    would run a module global's finalizer, is skipped."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    marks = tmp_path / "marks.txt"
+    (hooks / "sitecustomize.py").write_text(
+        "import atexit\n"
+        f"MARKS = {str(marks)!r}\n"
+        "def mark(what, open=open):  # bound now: teardown clears builtins and globals first\n"
+        "    with open(MARKS, 'a') as f:\n"
+        "        f.write(what + '\\n')\n"
+        "atexit.register(mark, 'atexit')\n"
+        "class Finalized:\n"
+        "    def __del__(self, mark=mark):\n"
+        "        mark('teardown')\n"
+        "KEPT = Finalized()\n")
+    env = {**os.environ, "PYTHONPATH": str(hooks), "MLALAB_WARM_LABS": "[2]"}
+    env.pop("PYTHONUNBUFFERED", None)
+    done = subprocess.run([sys.executable, "-m", "mlalab.warm"], input="", cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=False, env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[0]) == {"ready": True}
+    assert marks.read_text().split() == ["atexit"]
