@@ -127,6 +127,7 @@ def scenario_lines(lab: Lab, seed: int, calls: dict[str, dict]) -> list[str]:
 def build_scenario(server, lab: Lab, seed: int) -> dict[str, dict]:
     """Build ``lab``'s scenario on ``server`` with the lab's own fixtures; returns what ``learner(calls)``
     was given (function name -> keyword arguments). No learner code runs and no check is graded."""
+    from mlalab import plugin
     from mlalab.plugin import GradingOptions, GradingSession, Recorder
 
     scenario_only = ScenarioOnly(server)
@@ -134,7 +135,7 @@ def build_scenario(server, lab: Lab, seed: int) -> dict[str, dict]:
             "--import-mode=importlib", "--rootdir", str(PROJECT_ROOT), "-c", str(PROJECT_ROOT / "pyproject.toml"),
             "-o", "addopts="]
     # The order matters: ScenarioOnly's fixtures override the plugin's because they are registered after it.
-    plugins = ["mlalab.plugin", GradingSession(GradingOptions(submissions=(None,), seed=seed), Recorder()),
+    plugins = [plugin, GradingSession(GradingOptions(submissions=(None,), seed=seed), Recorder()),
                scenario_only]
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):

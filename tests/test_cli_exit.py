@@ -101,3 +101,23 @@ def test_a_batch_worker_ends_without_tearing_down_its_heap(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[0]) == {"ready": True}
     assert marks.read_text().split() == ["atexit"]
+
+
+def test_a_grading_session_reads_no_installed_distributions_entry_points(monkeypatch) -> None:
+    """The grading plugin is handed to pytest as a module: naming it (``-p mlalab.plugin``) made pytest
+    scan every installed distribution's entry points for it, on every grading."""
+    from importlib import metadata
+
+    from mlalab import grading
+
+    scans: list[str] = []
+    real = metadata.distributions
+
+    def distributions(**kwargs):
+        scans.append("scan")
+        return real(**kwargs)
+
+    monkeypatch.setattr(metadata, "distributions", distributions)
+    result = grading.grade(None, [find_lab(2)], seed=3)
+    assert (result.score, result.max_score) == (16.0, 16.0)
+    assert scans == []
