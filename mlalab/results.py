@@ -70,6 +70,16 @@ class SubmissionResult:
                    max_score=sum(r.max_score for r in labs), labs=labs, duration=duration)
 
 
+# How a lab's problems begin when the learner's code had to be stopped or refused (feedback.py's wording).
+STOPPED = ("the sandbox refused", "your code did not finish within", "your code ran out of memory",
+           "the learner process crashed", "your code wrote")
+
+
+def was_stopped(result: SubmissionResult) -> bool:
+    """Whether the learner's code of any lab of ``result`` had to be stopped or was refused."""
+    return any(problem.startswith(STOPPED) for lab in result.labs for problem in lab.problems)
+
+
 def submission_status(labs: list[LabResult]) -> Status:
     if not labs:
         return "error"

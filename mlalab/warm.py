@@ -36,7 +36,7 @@ from mlalab.catalog import Lab, find_lab, load_labs
 from mlalab.exiting import end_process
 from mlalab.grading import grade
 from mlalab.plugin import Aws
-from mlalab.results import LabResult, SubmissionResult
+from mlalab.results import LabResult, SubmissionResult, was_stopped
 from mlalab.sandbox import LearnerProcess
 from mlalab.sandbox.forkserver import ForkServer
 from mlalab.server import LabServer, preload_services
@@ -250,10 +250,6 @@ def release_moto_caches() -> None:
         method.cache_clear()
 
 
-STOPPED = ("the sandbox refused", "your code did not finish within", "your code ran out of memory",
-           "the learner process crashed", "your code wrote")
-
-
 def peak_rss_mb() -> float:
     """This process's peak resident memory (MB)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -270,7 +266,7 @@ def disturbance(result: SubmissionResult, gradings: int) -> str | None:
     MAX_GRADINGS gradings or MAX_RSS_MB of memory."""
     if result.status == "error":
         return "a grading ended in error"
-    if any(problem.startswith(STOPPED) for lab in result.labs for problem in lab.problems):
+    if was_stopped(result):
         return "the learner's code had to be stopped or refused"
     if gradings >= MAX_GRADINGS:
         return f"{gradings} gradings"

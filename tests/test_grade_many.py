@@ -15,6 +15,7 @@ import pytest
 
 from mlalab import batch, cli
 from mlalab.batch import worker
+from mlalab.batch.submissions import Submission, same_untouched, untouched
 from mlalab.catalog import find_lab, load_labs
 from mlalab.formats import json_format
 from mlalab.formats.integrity import verify
@@ -126,7 +127,8 @@ def test_a_grader_over_its_time_cap_is_killed_with_everything_it_started(tmp_pat
     lab2 = find_lab(2)
     room = tmp_path / "class"
     write_submission(room / "erin", {lab2.workspace_file: lab2.starter_text()})
-    write_submission(room / "frank", {lab2.workspace_file: lab2.starter_text()})
+    # frank's own edit: an untouched starter like erin's would be given her grade, never graded
+    write_submission(room / "frank", {lab2.workspace_file: lab2.starter_text() + "# frank was here\n"})
     tag = marker()  # on both hung processes' command lines: found by name, never by a reusable pid
     started_file = tmp_path / "grandchild.started"
     hang = (
@@ -259,3 +261,85 @@ def test_results_file_names_stay_inside_results(tmp_path):
     assert batch.results_file_name("alice") == "alice.json"
     assert batch.results_file_name("../evil name") == "_evil_name.json"
     assert os.sep not in batch.results_file_name("a/b")
+
+
+def test_untouched_submissions_are_grouped_by_what_they_hold(tmp_path):
+    lab1, lab2 = find_lab(1), find_lab(2)
+    labs = [lab1, lab2]
+    starters = {lab1.workspace_file: lab1.starter_text(), lab2.workspace_file: lab2.starter_text()}
+    room = tmp_path / "class"
+    folders = {
+        "ann": starters,
+        "ben": starters,
+        "cat": {lab2.workspace_file: lab2.starter_text()},  # lab 1 missing: holds something else
+        "dan": {lab2.workspace_file: lab2.starter_text()},
+        "eve": {**starters, lab1.workspace_file: lab1.starter_text() + " "},  # a space is her own
+        "fay": starters,
+    }
+    subs = [Submission(name, write_submission(room / name, files)) for name, files in folders.items()]
+    (room / "gus").mkdir()
+    (room / "gus" / lab1.workspace_file).write_bytes(b"\xff\xfe not text")
+    subs.append(Submission("gus", room / "gus"))
+
+    same = same_untouched(subs, labs)
+
+    assert {name: first.name for name, first in same.items()} == {"ben": "ann", "fay": "ann", "dan": "cat"}
+    starter_texts = {lab.id: lab.starter_text() for lab in labs}
+    assert untouched(subs[2], labs, starter_texts) == ("missing", "starter")
+    assert untouched(subs[4], labs, starter_texts) is None
+    assert untouched(subs[-1], labs, starter_texts) is None
+
+
+def graded_names(monkeypatch) -> list[str]:
+    """The submissions a batch really grades (the others get a copy of a grade)."""
+    graded: list[str] = []
+    real = worker.grade_one
+
+    def grade_one(submission, *args, **kwargs):
+        graded.append(submission.name)
+        return real(submission, *args, **kwargs)
+
+    monkeypatch.setattr(worker, "grade_one", grade_one)
+    return graded
+
+
+def test_identical_untouched_starters_are_graded_once(tmp_path, monkeypatch, capsys):
+    lab2 = find_lab(2)
+    room = tmp_path / "class"
+    for name in ("ivy", "jon", "kim"):
+        write_submission(room / name, {lab2.workspace_file: lab2.starter_text()})
+    write_submission(room / "lee", {lab2.workspace_file: lab2.starter_text() + "\n# mine\n"})
+    graded = graded_names(monkeypatch)
+    out = tmp_path / "out"
+
+    code = cli.main(["grade-many", str(room), "--lab", "2", "--out", str(out), "--jobs", "2", "--seed", "5",
+                     "--cold"])
+
+    assert code == 0
+    assert sorted(graded) == ["ivy", "lee"]  # jon and kim hold exactly what ivy holds
+    docs = {name: json.loads((out / "results" / f"{name}.json").read_text()) for name in ("ivy", "jon", "kim")}
+    for name in ("jon", "kim"):
+        assert docs[name]["submission"] == name and docs[name]["duration"] == 0.0
+        assert verify(docs[name])
+        assert docs[name]["labs"] == docs["ivy"]["labs"]
+    assert docs["ivy"]["score"] == 0 and docs["ivy"]["status"] == "fail"
+    assert [row[4] for row in read_csv(out / "grades.csv")[1:]] == ["fail"] * 4
+    printed = capsys.readouterr().out
+    assert "] jon: 0/" in printed and "] kim: 0/" in printed and "[4/4]" in printed
+
+
+def test_an_untouched_starter_whose_grading_failed_is_not_handed_on(tmp_path, monkeypatch, capsys):
+    lab2 = find_lab(2)
+    room = tmp_path / "class"
+    for name in ("max", "nia"):
+        write_submission(room / name, {lab2.workspace_file: lab2.starter_text()})
+    monkeypatch.setattr(worker, "grader_command", crash_for("max"))
+    graded = graded_names(monkeypatch)
+    out = tmp_path / "out"
+
+    code = cli.main(["grade-many", str(room), "--lab", "2", "--out", str(out), "--seed", "5", "--cold"])
+
+    assert code == 0
+    assert graded == ["max", "nia"]  # max's grader died: nia is graded herself
+    assert read_csv(out / "grades.csv")[1:] == [["max", "2", "0", number(lab2.max_score), "error"],
+                                                ["nia", "2", "0", number(lab2.max_score), "fail"]]

@@ -85,3 +85,36 @@ def discover(paths: list[Path], warn: Callable[[str], None] = warn_on_stderr) ->
 def not_submitted(submission: Submission, labs: list[Lab]) -> set[int]:
     """The labs whose ``labNN.py`` is not in the submission folder (the grader finds nothing to grade)."""
     return {lab.id for lab in labs if not (submission.path / lab.workspace_file).is_file()}
+
+
+def untouched(submission: Submission, labs: list[Lab], starters: dict[int, str]) -> tuple[str, ...] | None:
+    """What ``submission`` holds when it is nothing of the learner's own: for each lab, "starter" (its file
+    is exactly the project's untouched starter, ``starters[lab.id]``, compared as the warm grader's memo
+    does) or "missing"; None when any file is the learner's own or cannot be read."""
+    held = []
+    for lab in labs:
+        path = submission.path / lab.workspace_file
+        if not path.is_file():
+            held.append("missing")
+            continue
+        try:
+            text = path.read_text()
+        except (OSError, UnicodeDecodeError):
+            return None
+        if text != starters[lab.id]:
+            return None
+        held.append("starter")
+    return tuple(held)
+
+
+def same_untouched(submissions: list[Submission], labs: list[Lab]) -> dict[str, Submission]:
+    """The submissions holding nothing of their own (``untouched``) that another one before them holds
+    too, each mapped to that first one: a batch grades the first and gives the others its grade."""
+    starters = {lab.id: lab.starter_text() for lab in labs}
+    first: dict[tuple[str, ...], Submission] = {}
+    same: dict[str, Submission] = {}
+    for submission in submissions:
+        held = untouched(submission, labs, starters)
+        if held is not None:
+            same.setdefault(submission.name, first.setdefault(held, submission))
+    return {name: rep for name, rep in same.items() if rep.name != name}
