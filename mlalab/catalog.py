@@ -113,6 +113,16 @@ class Lab:
         return make_starter(self.solution_path.read_text(), self.solution_path)
 
 
+def is_starter(path: Path, starter: str) -> bool | None:
+    """Whether the file at ``path`` is exactly ``starter`` (the project's untouched starter), read as text
+    as Python reads source; None when there is no readable file. The one test of "untouched" that the warm
+    grader's memo and a batch's shared grades both use."""
+    try:
+        return path.read_text() == starter
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def make_starter(solution: str, origin: Path | str = "solution.py") -> str:
     """Cut every ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` block out of a reference solution.
 

@@ -75,9 +75,20 @@ STOPPED = ("the sandbox refused", "your code did not finish within", "your code 
            "the learner process crashed", "your code wrote")
 
 
+def stopped(lab: LabResult) -> bool:
+    """Whether the learner's code of ``lab`` had to be stopped or was refused."""
+    return any(problem.startswith(STOPPED) for problem in lab.problems)
+
+
 def was_stopped(result: SubmissionResult) -> bool:
     """Whether the learner's code of any lab of ``result`` had to be stopped or was refused."""
-    return any(problem.startswith(STOPPED) for lab in result.labs for problem in lab.problems)
+    return any(stopped(lab) for lab in result.labs)
+
+
+def is_starters_grade(lab: LabResult) -> bool:
+    """Whether ``lab`` is what an untouched starter earns: nothing, no check in error (status "fail"),
+    no learner code stopped or refused. Only such a grade is ever handed to another submission."""
+    return lab.status == "fail" and lab.score == 0 and not stopped(lab)
 
 
 def submission_status(labs: list[LabResult]) -> Status:

@@ -31,11 +31,11 @@ import threading
 import time
 from pathlib import Path
 
-from mlalab.catalog import Lab, find_lab, load_labs
+from mlalab.catalog import Lab, find_lab, is_starter, load_labs
 from mlalab.exiting import end_process
 from mlalab.grading import grade
 from mlalab.plugin import Aws
-from mlalab.results import LabResult, SubmissionResult, was_stopped
+from mlalab.results import LabResult, SubmissionResult, is_starters_grade, was_stopped
 from mlalab.sandbox import LearnerProcess
 from mlalab.sandbox.forkserver import ForkServer
 from mlalab.server import LabServer, preload_services
@@ -165,7 +165,7 @@ class WarmGrader:
                 key = keys[lab.id]
                 # Kept only if the file was the starter before and after (``watch``: a save while grading)
                 if key is not None and key == self._starter_key(submission, lab, seed, timeout, memory_mb) \
-                        and lab_result.status == "fail" and lab_result.score == 0:
+                        and is_starters_grade(lab_result):
                     self._starters[key] = copy.deepcopy(lab_result)
         if not known:
             return result
@@ -186,13 +186,9 @@ class WarmGrader:
         labs a learner has not reached yet. Any change to the file, even a space, is graded as ever."""
         if submission is None or seed is None:
             return None
-        try:
-            text = (submission / lab.workspace_file).read_text()
-        except (OSError, UnicodeDecodeError):
-            return None
         if lab.id not in self._starter_texts:
             self._starter_texts[lab.id] = lab.starter_text()
-        if text != self._starter_texts[lab.id]:
+        if not is_starter(submission / lab.workspace_file, self._starter_texts[lab.id]):
             return None
         return lab.id, lab.edition, seed, timeout, memory_mb
 

@@ -343,3 +343,23 @@ def test_an_untouched_starter_whose_grading_failed_is_not_handed_on(tmp_path, mo
     assert graded == ["max", "nia"]  # max's grader died: nia is graded herself
     assert read_csv(out / "grades.csv")[1:] == [["max", "2", "0", number(lab2.max_score), "error"],
                                                 ["nia", "2", "0", number(lab2.max_score), "fail"]]
+
+
+def test_only_a_starters_grade_is_handed_on():
+    """A grade is copied to other untouched submissions only when it is what a starter earns: nothing, no
+    check in error, no learner code stopped or refused (``results.is_starters_grade``)."""
+    from mlalab.batch.grade_many import untouched_grade
+
+    def lab(status="fail", score=0.0, problems=()):
+        return LabResult(2, "02_least_privilege_role", "t", "4.3", status, score, 16.0, problems=list(problems))
+
+    def submission(*labs, error=None):
+        return SubmissionResult.of_labs("ivy", list(labs), 1.0) if error is None else \
+            SubmissionResult("ivy", "error", 0.0, 16.0, list(labs), error=error)
+
+    assert untouched_grade(submission(lab(), lab(problems=["lab01.py was not found in the submission"])))
+    assert not untouched_grade(submission(lab(), lab(status="pass", score=16.0)))
+    assert not untouched_grade(submission(lab(score=2.0)))
+    assert not untouched_grade(submission(lab(status="error")))
+    assert not untouched_grade(submission(lab(problems=["your code did not finish within 60 s"])))
+    assert not untouched_grade(submission(lab(status="error"), error="the grader process died (SIGKILL)"))

@@ -23,7 +23,7 @@ from mlalab.batch.submissions import (
     same_untouched,
     warn_on_stderr,
 )
-from mlalab.results import SubmissionResult, was_stopped
+from mlalab.results import SubmissionResult, is_starters_grade
 
 
 @dataclass
@@ -34,10 +34,9 @@ class BatchOutcome:
 
 
 def untouched_grade(result: SubmissionResult) -> bool:
-    """Whether ``result`` is what a submission of untouched starters earns: nothing, with no learner code
-    stopped or refused and no check in error (the grader's own failure is never handed on)."""
-    return (result.error is None and result.score == 0 and not was_stopped(result)
-            and all(check.status != "error" for lab in result.labs for check in lab.checks))
+    """Whether ``result`` is what a submission of untouched starters earns: each lab's grade a starter's
+    (``results.is_starters_grade``: the grader's own failure is never handed on)."""
+    return result.error is None and all(is_starters_grade(lab) for lab in result.labs)
 
 
 def copy_for(result: SubmissionResult, name: str) -> SubmissionResult:

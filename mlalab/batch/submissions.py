@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlalab.catalog import Lab
+from mlalab.catalog import Lab, is_starter
 
 LAB_FILE = re.compile(r"lab\d+\.py")
 SKIPPED_FOLDERS = {"__pycache__", "node_modules"}
@@ -89,21 +89,17 @@ def not_submitted(submission: Submission, labs: list[Lab]) -> set[int]:
 
 def untouched(submission: Submission, labs: list[Lab], starters: dict[int, str]) -> tuple[str, ...] | None:
     """What ``submission`` holds when it is nothing of the learner's own: for each lab, "starter" (its file
-    is exactly the project's untouched starter, ``starters[lab.id]``, compared as the warm grader's memo
-    does) or "missing"; None when any file is the learner's own or cannot be read."""
+    is exactly the project's untouched starter, ``starters[lab.id]``: ``catalog.is_starter``) or "missing";
+    None when any file is the learner's own or cannot be read."""
     held = []
     for lab in labs:
         path = submission.path / lab.workspace_file
         if not path.is_file():
             held.append("missing")
-            continue
-        try:
-            text = path.read_text()
-        except (OSError, UnicodeDecodeError):
+        elif is_starter(path, starters[lab.id]):
+            held.append("starter")
+        else:
             return None
-        if text != starters[lab.id]:
-            return None
-        held.append("starter")
     return tuple(held)
 
 
