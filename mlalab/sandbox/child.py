@@ -512,9 +512,17 @@ def imported_roots(path: str) -> set[str]:
     """The top-level packages the learner's file imports (read with ast, never run: trusted code)."""
     try:
         with open(path, "rb") as handle:
-            tree = ast.parse(handle.read())
-    except (OSError, SyntaxError, ValueError):
+            return roots_imported_by(handle.read())
+    except OSError:
         return set()  # the import will report the problem to the learner
+
+
+def roots_imported_by(source: str | bytes) -> set[str]:
+    """The top-level packages ``source`` imports (none if it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
     roots: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -526,7 +534,13 @@ def imported_roots(path: str) -> set[str]:
 
 def preload_for(path: str) -> None:
     """Import the ctypes-using libraries the learner's file imports, then drop ctypes again."""
-    wanted = [m for root in sorted(imported_roots(path) & PRELOADS.keys()) for m in PRELOADS[root]]
+    preload_roots(imported_roots(path))
+
+
+def preload_roots(roots: set[str]) -> None:
+    """Import the :data:`PRELOADS` of ``roots``, then drop ctypes again. Also the fork server's, for the
+    libraries its labs' files import (every forked learner then has them as one that imports them would)."""
+    wanted = [m for root in sorted(roots & PRELOADS.keys()) for m in PRELOADS[root]]
     for module in wanted:
         try:
             importlib.import_module(module)

@@ -36,8 +36,10 @@ class ForkServerGone(OSError):
 class ForkServer:
     """One ``zygote.py`` process, warm with ``boto3`` and the models of ``services``."""
 
-    def __init__(self, services: list[str] | tuple[str, ...] = (), *, wait_ready: bool = True) -> None:
-        """``wait_ready``: whether a process asked for before the server is warm waits for it (False: it is
+    def __init__(self, services: list[str] | tuple[str, ...] = (), libraries: list[str] | tuple[str, ...] = (), *,
+                 wait_ready: bool = True) -> None:
+        """``libraries``: roots of ``child.PRELOADS`` to import ahead, as for a learner file importing them;
+        ``wait_ready``: whether a process asked for before the server is warm waits for it (False: it is
         started the ordinary way meanwhile, by :func:`launch`)."""
         self.wait_ready = wait_ready
         if sys.platform != "linux":
@@ -45,7 +47,8 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-u", str(HERE / "zygote.py"), str(theirs.fileno()), ",".join(services)],
+                [sys.executable, "-I", "-u", str(HERE / "zygote.py"), str(theirs.fileno()), ",".join(services),
+                 ",".join(libraries)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 pass_fds=(theirs.fileno(),), cwd="/", env=child_environment(Path("/nonexistent")),
                 start_new_session=True)

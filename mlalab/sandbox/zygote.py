@@ -5,9 +5,10 @@ A learner process started the ordinary way (``process.spawn_child``) spends ~0.1
 interpreter and the ``boto3`` import, and more on loading each service's model on the learner's first
 client, before any learner code runs: in a batch of ten labs per submission that was a third of all
 the CPU a grading used. This process does it once: it imports ``boto3`` (through ``child.py``'s
-``warm_up``), loads the models of the labs' services into one shared botocore loader, and then only
-forks. Each child becomes exactly what a cold start would have been, in this order, before any
-learner code exists:
+``warm_up``), loads the models of the labs' services into one shared botocore loader, imports the
+libraries of the labs' starters that a learner file gets imported ahead (``child.preload_roots``: numpy,
+ctypes dropped again), and then only forks. Each child becomes exactly what a cold start would have
+been, in this order, before any learner code exists:
 
 1. its own session (process group) and only its own descriptors: the learner's stdin, stdout (also
    its stderr) and event pipe, received from the grader with the request (``SCM_RIGHTS``);
@@ -295,6 +296,7 @@ def main() -> None:
     sock = socket.socket(fileno=int(sys.argv[1]))
     CHILD.warm_up()
     preload_models([s for s in sys.argv[2].split(",") if s] if len(sys.argv) > 2 else [])
+    CHILD.preload_roots({s for s in sys.argv[3].split(",") if s} if len(sys.argv) > 3 else set())
     # Everything loaded so far lives as long as this process: frozen, the cyclic collector of a fork never
     # walks it, so the fork's collections do not write to (and copy) every page it shares with this one
     # (https://docs.python.org/3/library/gc.html#gc.freeze).

@@ -156,3 +156,31 @@ def test_each_grading_gets_its_own_learner_process(warm, tmp_path):
         assert warm._spare is not spare and warm._spare.alive()
         used.append(spare.proc.pid)
     assert used[0] != used[1]
+
+
+def test_ctypes_reached_through_the_fork_servers_numpy_is_refused(tmp_path):
+    """A warm grader with lab 09 has its fork server import numpy (``warm.preloaded_libraries``), so every
+    learner process it forks has numpy, and numpy's reference to ctypes, even one whose file never
+    imports numpy: reaching ctypes through it must not reach native code, as for a file that imports it
+    (tests/adversarial/test_grader_tampering.py)."""
+    pytest.importorskip("numpy")
+    from mlalab.catalog import find_lab
+    from tests.adversarial import HEADER, SIGNATURE, TRY, assert_refused
+
+    source = HEADER + TRY + '''
+print("numpy preloaded", "numpy" in sys.modules, "ctypes in sys.modules", "ctypes" in sys.modules, flush=True)
+ct = sys.modules["numpy"]._core._internal.ctypes
+attempt("dlopen", lambda: ct.CDLL(None))
+attempt("memory", lambda: ct.string_at(id(0), 8))
+attempt("import again", lambda: __import__("ctypes"))
+''' + SIGNATURE + "    return f'arn:aws:iam::123456789012:role/{role_name}'\n"
+    with WarmGrader([LAB2, find_lab(9)]) as grader:
+        assert grader.forks is not None and grader.forks.ready(60)
+        grader.grade(None, [LAB2], seed=4242)  # the process started ahead before the fork server was ready
+        result = grader.grade(write(tmp_path / "numpy-thief", source), [LAB2], seed=4242).labs[0]
+    assert "numpy preloaded True ctypes in sys.modules False" in result.output, result.output
+    assert result.score == 0
+    assert_refused(result, "use ctypes (native code can escape the sandbox)",
+                   "import ctypes (native code can escape the sandbox)")
+    for label in ("dlopen", "memory", "import again"):
+        assert f"{label}: DONE" not in result.output, result.output

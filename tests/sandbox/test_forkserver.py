@@ -16,7 +16,7 @@ from mlalab.catalog import find_lab
 from mlalab.sandbox import Call, LearnerProcess
 from mlalab.sandbox.forkserver import ForkedProcess, ForkServer, ForkServerGone
 from mlalab.sandbox.jail_command import child_environment, layout
-from mlalab.warm import WarmGrader, preloaded_services
+from mlalab.warm import WarmGrader, preloaded_libraries, preloaded_services
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the fork server is Linux-only")
 
@@ -27,7 +27,8 @@ LOOK = """import os, random, sys
 def look():
     print("pid", os.getpid())
     print("random", random.random())
-    print("ctypes", sorted(n for n in sys.modules if "ctypes" in n))
+    print("ctypes", sorted(n for n in sys.modules if n.split(".")[0] in ("ctypes", "_ctypes")))
+    print("numpy", "numpy" in sys.modules)
     print("grader", sorted(n for n in sys.modules if n.split(".")[0] in ("mlalab", "checks", "fixtures", "moto")))
     print("stages", sorted(n for n in sys.modules if n.startswith("_mlalab_") and n != "_mlalab_unix_http"))
     print("environment", sorted(os.environ))
@@ -166,3 +167,21 @@ def test_the_server_preloads_every_service_the_labs_use():
     assert preloaded_services([lab5]) == sorted(lab5.services)
     assert preloaded_services([lab1, lab2, lab5]) == ["cloudwatch", "ec2", "iam", "kms", "logs", "s3",
                                                       "sagemaker", "sns"]
+
+
+def test_the_server_imports_the_libraries_the_labs_starters_import(tmp_path):
+    """numpy (lab 09's starter imports it) is imported by the fork server, so each forked learner has it
+    as one whose file imports it would; ctypes, which numpy imports, is dropped from ``sys.modules``
+    all the same. Labs that import no such library get a fork server without it; the SageMaker SDK is
+    never imported ahead (only its users pay for it)."""
+    lab1, lab2, lab9 = find_lab(1), find_lab(2), find_lab(9)
+    assert preloaded_libraries([lab1, lab2]) == []
+    assert preloaded_libraries([lab1, lab9]) == ["numpy"]
+    assert "sagemaker" not in preloaded_libraries([find_lab(n) for n in range(1, 11)])
+    pytest.importorskip("numpy")
+    forks = ForkServer(["s3"], ["numpy"])
+    try:
+        seen = look(tmp_path, forks)
+    finally:
+        forks.close()
+    assert seen["numpy"] == "True" and seen["ctypes"] == "[]"
