@@ -175,7 +175,9 @@ attempt("memory", lambda: ct.string_at(id(0), 8))
 attempt("import again", lambda: __import__("ctypes"))
 ''' + SIGNATURE + "    return f'arn:aws:iam::123456789012:role/{role_name}'\n"
     with WarmGrader([LAB2, find_lab(9)]) as grader:
-        assert grader.forks is not None and grader.forks.ready(60)
+        if grader.forks is None:
+            pytest.skip("no fork server here (MLALAB_FORK_SERVER=0): no numpy ahead of need either")
+        assert grader.forks.ready(60)
         grader.grade(None, [LAB2], seed=4242)  # the process started ahead before the fork server was ready
         result = grader.grade(write(tmp_path / "numpy-thief", source), [LAB2], seed=4242).labs[0]
     assert "numpy preloaded True ctypes in sys.modules False" in result.output, result.output
