@@ -32,6 +32,7 @@ from werkzeug.serving import make_server
 from fixtures import moto_ext
 from fixtures.moto_ext import lambda_ as lambda_ext
 from mlalab.catalog import load_labs
+from mlalab.sandbox import bridge
 from mlalab.sandbox.child import DistinctPaths
 from mlalab.sandbox.handler import HandlerPool
 
@@ -457,6 +458,7 @@ class LabServer:
                                        fd=listener.fileno())
         self.app = app  # the grader's own clients call it in-process (mlalab.transport)
         self.port: int = self._server.server_address[1]
+        bridge.serve_directly(self.port, self._server)  # the sandbox's bridge hands its connections here
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         # A short poll interval: shutdown() waits for the serving loop to notice, up to one interval.
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
@@ -474,6 +476,7 @@ class LabServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        bridge.stop_serving_directly(self.port, self._server)
         self._server.shutdown()
         self._server.server_close()
         self.lambda_pool.close()

@@ -580,6 +580,9 @@ def main() -> None:
         load_sibling("unix_http").route(job["unix_socket"])
         port = job["port"]
     elif job.get("unix_socket"):
+        # boto3's own connections go straight to the bridge's socket (no relay of ours in between); any
+        # other client of the endpoint's address meets the relay on the namespace's loopback
+        load_sibling("unix_http").route(job["unix_socket"])
         port = start_bridge(job["unix_socket"])
     else:
         port = job["port"]

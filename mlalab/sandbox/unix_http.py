@@ -1,9 +1,12 @@
-"""boto3 over the bridge's Unix socket, for the ``chroot-seccomp`` isolation (loaded by ``child.py``).
+"""boto3 over the bridge's Unix socket (loaded by ``child.py``, in both jails).
 
-There, the learner's process shares the machine's network namespace, so its seccomp filter refuses
-every socket but ``AF_UNIX``: no TCP at all, to anywhere. botocore speaks HTTP through urllib3, whose
-connections are opened in one place (``HTTPConnection._new_conn``); this routes that place to the
-bridge's socket, which the grader splices to the lab's moto server. Trusted code, run before the
+In ``chroot-seccomp``, the learner's process shares the machine's network namespace, so its seccomp
+filter refuses every socket but ``AF_UNIX``: no TCP at all, to anywhere. In ``linux-namespaces``, TCP
+to the endpoint's loopback address would reach a relay of the learner's own process that copies to the
+same socket: going straight there spares each call a connection and two threads (the relay stays for
+any other client). botocore speaks HTTP through urllib3, whose connections are opened in one place
+(``HTTPConnection._new_conn``); this routes that place to the bridge's socket, which the grader serves
+(``bridge.py``). Trusted code, run before the
 audit hook and the learner's code; the URL (``http://127.0.0.1:<port>``) is kept, only the
 transport changes.
 """
