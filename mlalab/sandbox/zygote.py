@@ -7,8 +7,8 @@ client, before any learner code runs: in a batch of ten labs per submission that
 the CPU a grading used. This process does it once: it imports ``boto3`` (through ``child.py``'s
 ``warm_up``), loads the models of the labs' services into one shared botocore loader, imports the
 libraries of the labs' starters that a learner file gets imported ahead (``child.preload_roots``: numpy,
-ctypes dropped again), and then only forks. Each child becomes exactly what a cold start would have
-been, in this order, before any learner code exists:
+ctypes dropped again), makes boto3's default session (``default_session``), and then only forks. Each
+child becomes exactly what a cold start would have been, in this order, before any learner code exists:
 
 1. its own session (process group) and only its own descriptors: the learner's stdin, stdout (also
    its stderr) and event pipe, received from the grader with the request (``SCM_RIGHTS``);
@@ -210,6 +210,20 @@ def preload_models(services: list[str]) -> None:
             pass
 
 
+def default_session() -> None:
+    """boto3's default session, which ``boto3.client(...)`` makes on a process's first call (~13 ms: every
+    built-in event handler registered and its signature inspected), made once here. It holds no
+    credentials, region or endpoint yet: botocore resolves those from the environment when a client is
+    made (its providers read ``os.environ``, which each child fills with its own), and the learner's
+    environment has no config or credentials file (``AWS_CONFIG_FILE``/``AWS_SHARED_CREDENTIALS_FILE``
+    are ``/dev/null``). A learner's ``boto3.setup_default_session(...)`` replaces it, as ever."""
+    try:
+        import boto3
+    except ImportError:
+        return
+    boto3.setup_default_session()
+
+
 def serve(sock: socket.socket) -> None:
     uid, gid = os.getuid(), os.getgid()
     wake_r, wake_w = os.pipe()
@@ -297,6 +311,7 @@ def main() -> None:
     CHILD.warm_up()
     preload_models([s for s in sys.argv[2].split(",") if s] if len(sys.argv) > 2 else [])
     CHILD.preload_roots({s for s in sys.argv[3].split(",") if s} if len(sys.argv) > 3 else set())
+    default_session()
     # Everything loaded so far lives as long as this process: frozen, the cyclic collector of a fork never
     # walks it, so the fork's collections do not write to (and copy) every page it shares with this one
     # (https://docs.python.org/3/library/gc.html#gc.freeze).

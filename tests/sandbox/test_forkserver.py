@@ -185,3 +185,34 @@ def test_the_server_imports_the_libraries_the_labs_starters_import(tmp_path):
     finally:
         forks.close()
     assert seen["numpy"] == "True" and seen["ctypes"] == "[]"
+
+
+# What boto3 makes of the process's environment when the learner's code changes it first.
+SESSION_LOOK = """import os, boto3
+
+def look():
+    os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = "eu-west-1"
+    os.environ["AWS_ACCESS_KEY_ID"] = "AKIDLEARNERS0WN"
+    client = boto3.client("sts")
+    print("region", client.meta.region_name)
+    print("endpoint", client.meta.endpoint_url == os.environ["AWS_ENDPOINT_URL"])
+    print("key", client._request_signer._credentials.access_key)
+    boto3.setup_default_session(region_name="ap-south-1")
+    print("replaced", boto3.client("sts").meta.region_name)
+"""
+
+
+def test_a_forked_learners_boto3_reads_its_own_environment(tmp_path, server):
+    """The fork server makes boto3's default session ahead (``zygote.default_session``): the region, the
+    credentials and the endpoint still come from the learner process's own environment when its first
+    client is made, as in a process started the ordinary way."""
+    seen = {}
+    for name, forks in (("lab97", server), ("lab96", None)):
+        module = tmp_path / f"{name}.py"
+        module.write_text(SESSION_LOOK)
+        process = LearnerProcess.ahead(port=9, forks=forks)
+        run = process.assign(module, name).run([Call("look", {})], timeout=30)
+        assert run.call_event("look")["status"] == "ok", run.output
+        seen[name] = dict(line.split(" ", 1) for line in run.output.strip().splitlines())
+    assert seen["lab97"] == seen["lab96"] == {"region": "eu-west-1", "endpoint": "True", "key": "AKIDLEARNERS0WN",
+                                              "replaced": "ap-south-1"}
