@@ -12,7 +12,9 @@ Prints, and writes to bench/out/latest.json:
 - batch grading of 20 submissions (reference, starters, partly correct) with ``--jobs 1`` and
   ``--jobs 2``, warm (the default) and ``--cold``: submissions per minute, the speed-ups, the warm
   gain, and the peak memory of one warm worker; and "today's throughput": the same batch graded by the
-  code as it was before warm grading (commit ``TODAY``, in a git worktree), with ``--jobs 2``;
+  code as it was before warm grading (commit ``TODAY``, in a git worktree), with ``--jobs 2``. The
+  targets' runs (today, warm ``--jobs 2``, warm ``--jobs 1``) come in ``--rounds`` rounds, one after
+  another, and each figure is the median of its rounds: the machine's speed drifts;
 - the cold ``mlalab check 1`` and ``check 2`` with the reference solution in the workspace: exactly what a
   learner's ``make lab-N`` runs (start-up, grading, report, progress), each a fresh process;
 - with ``--instructions`` (valgrind installed): the instructions the grader's process executes for the floor
@@ -315,12 +317,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per single-grading figure (median)")
     parser.add_argument("--batch", type=int, default=20, help="submissions in the batch figures")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of the batch targets' runs (today, warm --jobs 2, warm --jobs 1), medians taken")
     parser.add_argument("--quick", action="store_true", help="1 run each and a batch of 4 (a smoke run)")
     parser.add_argument("--out", type=Path, default=OUT, help="JSON figures (default: bench/out/latest.json)")
     parser.add_argument("--instructions", action="store_true",
                         help="also count the grader's instructions for the floor and labs 1 and 2 (valgrind; slow)")
     args = parser.parse_args(argv)
     runs, size = (1, 4) if args.quick else (args.runs, args.batch)
+    batch_rounds = 1 if args.quick else args.rounds
     labs = list(load_labs())
     seed = 20240601
     began = time.perf_counter()
@@ -420,18 +425,35 @@ def main(argv: list[str] | None = None) -> int:
         room = scratch / "class"
         counts = make_class(room, size)
         what = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-        runs_of = {}
-        for mode, cold in (("cold", True), ("warm", False)):
-            for jobs in (1, 2):
-                runs_of[f"{mode}_{jobs}"] = batch(room, scratch / f"out-{mode}-{jobs}", jobs, seed, cold=cold)
+        runs_of, outs = {}, {}
+        for jobs in (1, 2):  # the cold switch: once each (its figures compare, they are not targets)
+            outs[f"cold_{jobs}"] = [scratch / f"out-cold-{jobs}"]
+            runs_of[f"cold_{jobs}"] = batch(room, outs[f"cold_{jobs}"][0], jobs, seed, cold=True)
+        # The targets' runs, in rounds: today's code, warm --jobs 2 and warm --jobs 1 one after another,
+        # each figure the median of its rounds. This machine's speed drifts by 10 % or more within minutes
+        # (other tenants): runs compared side by side, and more than once, keep that out of the ratios.
+        rounds = {"warm_1": [], "warm_2": [], "today_2": []}
         with today_tree(scratch) as tree:
-            today = batch(room, scratch / "out-today-2", 2, seed, tree=tree) if tree is not None else None
+            for n in range(batch_rounds):
+                if tree is not None:
+                    rounds["today_2"].append(batch(room, scratch / f"out-today-2-{n}", 2, seed, tree=tree))
+                for jobs in (2, 1):
+                    outs.setdefault(f"warm_{jobs}", []).append(scratch / f"out-warm-{jobs}-{n}")
+                    rounds[f"warm_{jobs}"].append(batch(room, outs[f"warm_{jobs}"][-1], jobs, seed))
+        for key in ("warm_1", "warm_2"):
+            runs_of[key] = {"seconds": statistics.median(r["seconds"] for r in rounds[key]),
+                            "rounds_s": [round(r["seconds"], 1) for r in rounds[key]]}
+        today = None
+        if rounds["today_2"]:
+            today = {"seconds": statistics.median(r["seconds"] for r in rounds["today_2"]),
+                     "rounds_s": [round(r["seconds"], 1) for r in rounds["today_2"]]}
         # The memory, from warm runs of their own (samplers take CPU from what they watch: not timed)
         for jobs in (1, 2):
             peak = WorkerPeak()
-            sampled = batch(room, scratch / f"out-memory-{jobs}", jobs, seed, memory=True)
+            outs.setdefault("memory", []).append(scratch / f"out-memory-{jobs}")
+            sampled = batch(room, outs["memory"][-1], jobs, seed, memory=True)
             runs_of[f"warm_{jobs}"].update(worker_pss_mb=peak.stop(), tree_pss=sampled["tree_pss"])
-        grades = {k: (scratch / f"out-{k.replace('_', '-')}" / "grades.csv").read_text() for k in runs_of}
+        grades = {out.name: (out / "grades.csv").read_text() for runs in outs.values() for out in runs}
         same = len(set(grades.values())) == 1
         if not same:  # say which rows differ: a grade that depends on the run is a bug to chase
             first, *others = grades
@@ -439,31 +461,35 @@ def main(argv: list[str] | None = None) -> int:
                 theirs, ours = set(grades[other].splitlines()), set(grades[first].splitlines())
                 for row in sorted(theirs ^ ours):
                     print(f"  grades differ: only in {other if row in theirs else first}: {row}")
-        batch_figures = {"submissions": size, "mix": counts, "seed": seed, "same_grades": same}
+        batch_figures = {"submissions": size, "mix": counts, "seed": seed, "same_grades": same, "rounds": batch_rounds}
         print(f"Batch grading: {size} submissions ({what}), mlalab grade-many, seed {seed}")
         for key, figure in runs_of.items():
             mode, jobs = key.split("_")
             batch_figures[key] = shown = {"seconds": figure["seconds"], "per_minute": size / figure["seconds"] * 60}
+            if "rounds_s" in figure:
+                shown["rounds_s"] = figure["rounds_s"]
             memory = ""
             if mode == "warm":
                 shown.update(tree_pss_mb=figure["tree_pss"] / 2**20, worker_pss_mb=figure["worker_pss_mb"])
                 memory = (f"   peak memory (all processes) {shown['tree_pss_mb']:.0f} MB, largest warm worker "
                           f"{shown['worker_pss_mb']:.0f} MB")
+            each = f" (median of {', '.join(f'{r:g}' for r in figure['rounds_s'])} s)" if "rounds_s" in figure else ""
             print(f"  {mode} --jobs {jobs}  {shown['seconds']:>7.1f} s  {shown['per_minute']:>6.1f} submissions/min"
-                  + memory)
+                  + each + memory)
         for mode in ("cold", "warm"):
             batch_figures[f"{mode}_speedup"] = runs_of[f"{mode}_1"]["seconds"] / runs_of[f"{mode}_2"]["seconds"]
         gain = runs_of["cold_2"]["seconds"] / runs_of["warm_2"]["seconds"]
         batch_figures["warm_gain_jobs_2"] = gain
         print(f"  speed-up 1 -> 2 jobs: cold {batch_figures['cold_speedup']:.2f}x, warm "
               f"{batch_figures['warm_speedup']:.2f}x; warm vs cold throughput (--jobs 2) {gain:.2f}x; "
-              f"grades identical in all four runs: {'yes' if same else 'NO'}")
+              f"grades identical in all runs: {'yes' if same else 'NO'}")
         if today is not None:
             today_gain = today["seconds"] / runs_of["warm_2"]["seconds"]
-            batch_figures["today_2"] = {"commit": TODAY, "seconds": today["seconds"],
+            batch_figures["today_2"] = {"commit": TODAY, "seconds": today["seconds"], "rounds_s": today["rounds_s"],
                                         "per_minute": size / today["seconds"] * 60}
             batch_figures["warm_gain_over_today"] = today_gain
-            print(f"  today (the code at {TODAY}, before warm grading) --jobs 2  {today['seconds']:>7.1f} s  "
+            print(f"  today (the code at {TODAY}, before warm grading) --jobs 2  {today['seconds']:>7.1f} s "
+                  f"(median of {', '.join(f'{r:g}' for r in today['rounds_s'])} s)  "
                   f"{size / today['seconds'] * 60:>6.1f} submissions/min: warm is {today_gain:.2f}x today's "
                   "throughput")
             targets.append((f"warm batch (--jobs 2) at least {BATCH_GAIN:g}x today's throughput",
