@@ -1,6 +1,7 @@
 """SNS signs notifications with one key per Region (``fixtures.moto_ext.sns``), as AWS signs with one
-certificate per Region, instead of moto's new RSA key per subscription; what a subscriber sees is
-unchanged: every notification's signature verifies against the certificate at its ``SigningCertURL``.
+certificate per Region, instead of moto's new RSA key per subscription; every notification's signature
+verifies against the certificate at its ``SigningCertURL``, over AWS's string to sign (with the Subject,
+which moto's leaves out).
 
 AWS: https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html (the string to
 sign for a Notification: Message, MessageId, [Subject,] Timestamp, TopicArn, Type, each name and value
@@ -30,7 +31,7 @@ def generated() -> Iterator[mock.MagicMock]:
         yield made
 
 
-def _notifications(server, region: str, count: int) -> list[dict]:
+def _notifications(server, region: str, count: int, subject: str | None = None) -> list[dict]:
     """``count`` topics of ``region``, each with an SQS queue subscribed (not raw): one notification each."""
     def client(service: str):
         return boto3.client(service, region_name=region, endpoint_url=server.endpoint_url,
@@ -44,7 +45,8 @@ def _notifications(server, region: str, count: int) -> list[dict]:
         queue = sqs.create_queue(QueueName=f"on-call-{n}")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
-        sns.publish(TopicArn=topic, Message=f"feature drift on endpoint {n}")  # no Subject: see _verify
+        extra = {"Subject": subject} if subject else {}
+        sns.publish(TopicArn=topic, Message=f"feature drift on endpoint {n}", **extra)
         body = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1)["Messages"][0]["Body"]
         found.append(json.loads(body))
     return found
@@ -61,10 +63,8 @@ def _certificate(notification: dict, region: str) -> x509.Certificate:
 
 
 def _verify(notification: dict, region: str) -> rsa.RSAPublicKey:
-    """Verify as a subscriber does. (moto 5.2.5 leaves Subject out of the string it signs, where AWS puts
-    it in: the notifications here have none, so both strings are the same.)"""
-    assert "Subject" not in notification
-    fields = ["Message", "MessageId", "Timestamp", "TopicArn", "Type"]
+    """Verify as a subscriber does, over AWS's string to sign (Subject only when present)."""
+    fields = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
     signed = "".join(f"{name}\n{notification[name]}\n" for name in fields if name in notification)
     public = _certificate(notification, region).public_key()
     public.verify(base64.b64decode(notification["Signature"]), signed.encode(), padding.PKCS1v15(), hashes.SHA256())
@@ -93,6 +93,16 @@ def test_each_region_has_its_own_key(server) -> None:
     assert _numbers(east) != _numbers(west)
 
 
+def test_a_notification_with_a_subject_is_signed_over_awss_string(server) -> None:
+    """moto 5.2.5 leaves the Subject out of the string it signs; AWS puts it in (between MessageId and
+    Timestamp). A subscriber verifying as AWS documents must see the signature verify."""
+    LabServer.reset()
+    notification = _notifications(server, "us-east-1", 1, subject="Drift on churn-endpoint")[0]
+    assert notification["Subject"] == "Drift on churn-endpoint"
+    _verify(notification, "us-east-1")
+    assert sns_ext.string_to_sign(notification).split("\n")[4:6] == ["Subject", "Drift on churn-endpoint"]
+
+
 def test_a_tampered_notification_does_not_verify(server) -> None:
     from cryptography.exceptions import InvalidSignature
 
@@ -111,5 +121,6 @@ def test_uninstall_gives_moto_its_method_back(server) -> None:
     try:
         assert Subscription.private_key is not sns_ext.models._private_key
         assert hasattr(Subscription.private_key, "cache_clear")  # moto's own lru_cache method
+        assert Subscription.get_post_data.__module__ == "moto.sns.models"
     finally:
         sns_ext.install()
