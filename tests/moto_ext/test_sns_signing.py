@@ -124,3 +124,20 @@ def test_uninstall_gives_moto_its_method_back(server) -> None:
         assert Subscription.get_post_data.__module__ == "moto.sns.models"
     finally:
         sns_ext.install()
+
+
+def test_the_event_a_subscribed_function_gets_is_signed_too(server) -> None:
+    """SNS's event for a Lambda subscriber (``lambda_.responses.sns_event``) carries a real signature and a
+    certificate URL that serves the key verifying it, as AWS's does: not a placeholder."""
+    from moto.sns.models import sns_backends
+
+    from fixtures.moto_ext.lambda_.responses import sns_event
+
+    LabServer.reset()
+    notification = _notifications(server, "us-east-1", 1)[0]  # installs SNS's extension, makes a subscription
+    subscription = next(iter(sns_backends["123456789012"]["us-east-1"].subscriptions.values()))
+    sns = sns_event(subscription, "retrain the churn model", "6f6c9b5e-0000-4000-8000-000000000001",
+                    "Drift on churn-endpoint", None)["Records"][0]["Sns"]
+    as_notification = {**sns, "SigningCertURL": sns["SigningCertUrl"]}
+    assert _numbers(_verify(as_notification, "us-east-1")) == _numbers(_verify(notification, "us-east-1"))
+    assert sns["SignatureVersion"] == "2" and sns["Subject"] == "Drift on churn-endpoint"
