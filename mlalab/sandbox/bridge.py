@@ -93,18 +93,15 @@ class UnixBridge:
 
 
 def handle(conn: socket.socket, server: Any, done: Callable[[], None]) -> None:
-    """Serve one bridged connection as ``server`` serves one of its own (``socketserver``'s
-    ``process_request_thread``: the handler class, then the connection's shutdown), then free its slot."""
+    """Serve one bridged connection with ``server``'s own steps for one of its connections
+    (``socketserver``'s ``process_request_thread``: ``finish_request``, then ``shutdown_request``), then
+    free its slot."""
     try:
-        server.RequestHandlerClass(conn, PEER, server)
+        server.finish_request(conn, PEER)
     except Exception:  # noqa: BLE001 - a connection the learner broke off: nothing to report
         pass
     finally:
-        try:
-            conn.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        conn.close()
+        server.shutdown_request(conn)
         done()
 
 
