@@ -202,6 +202,16 @@ def batch(room: Path, out: Path, jobs: int, seed: int, cold: bool = False, tree:
     return sample
 
 
+def of_rounds(samples: list[dict]) -> dict:
+    """A batch figure from its rounds' runs: the median, and each round's time."""
+    return {"seconds": statistics.median(r["seconds"] for r in samples),
+            "rounds_s": [round(r["seconds"], 1) for r in samples]}
+
+
+def rounds_text(figure: dict) -> str:
+    return f"(median of {', '.join(f'{r:g}' for r in figure['rounds_s'])} s)"
+
+
 @contextlib.contextmanager
 def today_tree(scratch: Path):
     """A git worktree of the project as it was before warm grading (``TODAY``), or None when this
@@ -441,12 +451,8 @@ def main(argv: list[str] | None = None) -> int:
                     outs.setdefault(f"warm_{jobs}", []).append(scratch / f"out-warm-{jobs}-{n}")
                     rounds[f"warm_{jobs}"].append(batch(room, outs[f"warm_{jobs}"][-1], jobs, seed))
         for key in ("warm_1", "warm_2"):
-            runs_of[key] = {"seconds": statistics.median(r["seconds"] for r in rounds[key]),
-                            "rounds_s": [round(r["seconds"], 1) for r in rounds[key]]}
-        today = None
-        if rounds["today_2"]:
-            today = {"seconds": statistics.median(r["seconds"] for r in rounds["today_2"]),
-                     "rounds_s": [round(r["seconds"], 1) for r in rounds["today_2"]]}
+            runs_of[key] = of_rounds(rounds[key])
+        today = of_rounds(rounds["today_2"]) if rounds["today_2"] else None
         # The memory, from warm runs of their own (samplers take CPU from what they watch: not timed)
         for jobs in (1, 2):
             peak = WorkerPeak()
@@ -473,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
                 shown.update(tree_pss_mb=figure["tree_pss"] / 2**20, worker_pss_mb=figure["worker_pss_mb"])
                 memory = (f"   peak memory (all processes) {shown['tree_pss_mb']:.0f} MB, largest warm worker "
                           f"{shown['worker_pss_mb']:.0f} MB")
-            each = f" (median of {', '.join(f'{r:g}' for r in figure['rounds_s'])} s)" if "rounds_s" in figure else ""
+            each = f" {rounds_text(figure)}" if "rounds_s" in figure else ""
             print(f"  {mode} --jobs {jobs}  {shown['seconds']:>7.1f} s  {shown['per_minute']:>6.1f} submissions/min"
                   + each + memory)
         for mode in ("cold", "warm"):
@@ -489,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
                                         "per_minute": size / today["seconds"] * 60}
             batch_figures["warm_gain_over_today"] = today_gain
             print(f"  today (the code at {TODAY}, before warm grading) --jobs 2  {today['seconds']:>7.1f} s "
-                  f"(median of {', '.join(f'{r:g}' for r in today['rounds_s'])} s)  "
+                  f"{rounds_text(today)}  "
                   f"{size / today['seconds'] * 60:>6.1f} submissions/min: warm is {today_gain:.2f}x today's "
                   "throughput")
             targets.append((f"warm batch (--jobs 2) at least {BATCH_GAIN:g}x today's throughput",
