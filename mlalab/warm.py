@@ -42,8 +42,8 @@ from mlalab.sandbox.forkserver import ForkServer
 from mlalab.server import LabServer, preload_services
 
 MAX_GRADINGS = 200  # a worker is replaced after this many gradings (bounds slow growth of any kind)
-SLOW_PRELOADS = {"sagemaker"}  # not imported ahead by the fork server (preloaded_libraries)
 MAX_RSS_MB = 360  # ...or once its memory reaches this: a worker stays under 400 MB (it grows ~8 MB a grading)
+SLOW_PRELOADS = {"sagemaker"}  # not imported ahead by the fork server (preloaded_libraries)
 
 
 # One read-only call per service that needs no parameters: the server builds the service's routes and
