@@ -70,10 +70,13 @@ def test_a_port_served_elsewhere_is_spliced(tmp_path):
     threading.Thread(target=answer_once, daemon=True).start()
     with LabServer() as server:
         stopped = server.port
-    bridge.serve_directly(port, object())  # another server's registration ends only with its own stop
-    bridge.stop_serving_directly(port, object())
-    bridge.stop_serving_directly(port, bridge._direct_server(port))
-    assert bridge._direct_server(stopped) is None and bridge._direct_server(port) is None
+    assert bridge._direct_server(stopped) is None  # the lab server's stop ends its registration
+    other = object()
+    bridge.serve_directly(port, other)
+    bridge.stop_serving_directly(port, object())  # only the server registered for a port ends its registration
+    assert bridge._direct_server(port) is other
+    bridge.stop_serving_directly(port, other)
+    assert bridge._direct_server(port) is None
     pipe = UnixBridge(str(tmp_path / "aws.sock"), port)
     try:
         assert ask(tmp_path / "aws.sock").endswith(b"\r\n\r\nspliced")
