@@ -288,6 +288,22 @@ def disturbance(result: SubmissionResult, gradings: int) -> str | None:
 # --- the worker process of grade-many -----------------------------------------------------------
 
 
+def keep_on_cpu(cpu: str | None) -> None:
+    """Keep this worker on CPU ``cpu`` (``MLALAB_WORKER_CPU``, chosen by ``batch.worker.worker_cpus``
+    when a batch has a worker per CPU), and so every process it starts: its fork server, learner processes
+    and Lambda handlers inherit it. Every thread of this process is pinned, not only the calling one. A CPU
+    that cannot be had leaves the worker to the scheduler: this is speed, not isolation."""
+    if not cpu or not hasattr(os, "sched_setaffinity"):
+        return
+    try:
+        cpus = {int(cpu)}
+        threads = [int(tid) for tid in os.listdir("/proc/self/task")] if os.path.isdir("/proc/self/task") else [0]
+        for tid in threads:
+            os.sched_setaffinity(tid, cpus)
+    except (OSError, ValueError):
+        pass
+
+
 def serve(stdin=None, stdout=None) -> int:
     """Run as a grade-many worker: warm up, then grade requests from ``stdin`` (module docstring)."""
     from mlalab.formats import write
@@ -296,6 +312,7 @@ def serve(stdin=None, stdout=None) -> int:
     stdout = stdout or sys.stdout
     key = os.environ.get("MLALAB_SIGNING_KEY")
     labs = [find_lab(int(n)) for n in json.loads(os.environ.get("MLALAB_WARM_LABS", "null")) or []] or None
+    keep_on_cpu(os.environ.get("MLALAB_WORKER_CPU"))  # before the grader starts its threads and processes
     with WarmGrader(labs) as grader:
         print(json.dumps({"ready": True}), file=stdout, flush=True)
         for line in stdin:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 
 from mlalab import cli, warm
 from mlalab.batch import worker
+from mlalab.batch.submissions import Submission
 from mlalab.catalog import find_lab
 from mlalab.results import CheckResult, LabResult, SubmissionResult
 from mlalab.sandbox import Call, LearnerProcess
@@ -256,3 +259,71 @@ def test_a_starter_graded_beside_hostile_code_is_not_kept(tmp_path, small_worker
         assert grader.disturbed is not None
         assert first.labs[1].score == 0
         assert grader._starters == {}
+
+
+# --- a worker per CPU (worker.worker_cpus, warm.keep_on_cpu) ------------------------------------
+
+
+@pytest.mark.parametrize(("jobs", "cpus", "expected"), [
+    (2, {0, 1}, [0, 1]),  # a worker per CPU: each kept on its own
+    (3, {2, 5}, [2, 5, 2]),  # more workers than CPUs: round the CPUs this process may use
+    (1, {0, 1}, [None]),  # fewer: left free, so a worker's learner and fork server use the idle CPU
+    (1, {3}, [3]),
+])
+def test_workers_are_kept_on_cpus_only_when_there_is_one_per_cpu(monkeypatch, jobs, cpus, expected):
+    monkeypatch.setattr(worker.os, "sched_getaffinity", lambda pid: cpus, raising=False)
+    assert worker.worker_cpus(jobs) == expected
+
+
+def test_workers_are_left_free_where_cpus_cannot_be_chosen(monkeypatch):
+    monkeypatch.delattr(worker.os, "sched_getaffinity", raising=False)
+    assert worker.worker_cpus(2) == [None, None]
+
+
+class FakeWorker:
+    """A warm worker that records the CPU it was given and must be replaced after each grading."""
+
+    made: list[FakeWorker] = []
+
+    def __init__(self, options, batch_key, scratch, cpu=None) -> None:
+        self.cpu, self.replace = cpu, None
+        FakeWorker.made.append(self)
+
+    def grade(self, submission, out_file, cancelled) -> str | None:
+        self.replace = "it was disturbed"
+        return "it was disturbed"
+
+    def close(self, kill: bool = False) -> None:
+        pass
+
+
+def test_a_batch_starts_its_workers_on_their_cpus_and_a_replacement_takes_over_its_cpu(tmp_path, monkeypatch,
+                                                                                        capsys):
+    monkeypatch.setattr(worker, "WarmWorker", FakeWorker)
+    monkeypatch.setattr(worker, "worker_cpus", lambda jobs: [7, 8][:jobs])
+    FakeWorker.made = []
+    room = tmp_path / "class"
+    write_class(room, ["ann", "ben", "cat", "dan"], LAB2.solution_path.read_text())
+    assert cli.main(["grade-many", str(room), "--lab", "2", "--out", str(tmp_path / "out"), "--jobs", "2",
+                     "--seed", "3"]) == 3  # every grading was "disturbed": no grade
+    assert Counter(w.cpu for w in FakeWorker.made) == {7: 2, 8: 2}
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs Linux and two CPUs to choose from")
+def test_a_worker_kept_on_a_cpu_keeps_its_fork_server_and_learners_there(tmp_path):
+    cpu = max(os.sched_getaffinity(0))
+    write_class(tmp_path / "class", ["ann"], LAB2.solution_path.read_text())
+    options = worker.Options(labs=[LAB2], lab_arg="2", seed=3, timeout=30.0, jobs=2)
+    scratch = tmp_path / "worker"
+    scratch.mkdir()
+    warm_worker = worker.WarmWorker(options, "k" * 64, scratch, cpu=cpu)
+    try:
+        submission = Submission("ann", tmp_path / "class" / "ann")
+        assert warm_worker.grade(submission, tmp_path / "result.json", None) is None
+        tree = worker.process_tree(warm_worker.proc.pid)
+        assert len(tree) >= 3, f"the worker, its fork server and a learner process started ahead: {tree}"
+        threads = [int(t) for t in os.listdir(f"/proc/{warm_worker.proc.pid}/task")]
+        assert {pid: os.sched_getaffinity(pid) for pid in tree + threads} == {pid: {cpu} for pid in tree + threads}
+    finally:
+        warm_worker.close()

@@ -78,6 +78,9 @@ def run(paths: list[Path], out: Path, options: worker.Options, *, key: bytes | N
     # (mlalab.warm); --cold: one fresh grader process per submission.
     workers: queue.Queue = queue.Queue()
     scratch = None if options.cold else tempfile.TemporaryDirectory(prefix="mlalab-batch-")
+    if scratch is not None:
+        for cpu in worker.worker_cpus(options.jobs):
+            workers.put(cpu)  # the workers to start, each on its CPU (or None: left to the scheduler)
 
     def task(submission: Submission) -> tuple[SubmissionResult, float]:
         begun = time.monotonic()
@@ -120,7 +123,7 @@ def run(paths: list[Path], out: Path, options: worker.Options, *, key: bytes | N
         pool.shutdown(wait=True, cancel_futures=True)
         while not workers.empty():
             warm = workers.get_nowait()
-            if warm is not None:
+            if isinstance(warm, worker.WarmWorker):
                 warm.close()
         if scratch is not None:
             scratch.cleanup()

@@ -181,6 +181,25 @@ def warm_command(options: Options) -> list[str]:
     return [sys.executable, "-m", "mlalab.warm"]
 
 
+def worker_cpus(jobs: int) -> list[int | None]:
+    """The CPU each of ``jobs`` warm workers is kept on (``mlalab.warm.keep_on_cpu``), or None for each
+    when they are left to the scheduler.
+
+    A worker is more than one busy process: its grader and the learner process it serves answer each
+    other request by request, and its fork server starts the next learner process meanwhile (one worker
+    uses ~1.07 cores). With as many workers as CPUs, each worker's processes kept on a CPU of their own
+    hand each request over within one core's caches and never wait behind another worker's: 20
+    submissions with ``--jobs 2`` on 2 cores took 17.6 s against 18.9 s left to the scheduler. With fewer
+    workers than CPUs they are left free: one worker kept on one of 2 cores took 31.3 s against 29.3 s."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return [None] * jobs
+    if jobs < len(cpus):
+        return [None] * jobs
+    return [cpus[n % len(cpus)] for n in range(jobs)]
+
+
 class WarmWorker:
     """A ``mlalab.warm`` worker process (a warm grader) and its request channel.
 
@@ -189,12 +208,15 @@ class WarmWorker:
     ``error`` as a cold grader's would, and no other submission is touched: each starts from a clean
     AWS and a fresh learner process inside the worker (``mlalab.warm``)."""
 
-    def __init__(self, options: Options, batch_key: str, scratch: Path) -> None:
+    def __init__(self, options: Options, batch_key: str, scratch: Path, cpu: int | None = None) -> None:
         self.options = options
+        self.cpu = cpu  # the CPU it is kept on (worker_cpus), which its replacement takes over
         self.log_path = scratch / "worker.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the worker
         env = {**os.environ, "MLALAB_SIGNING_KEY": batch_key,
                "MLALAB_WARM_LABS": json.dumps([lab.id for lab in options.labs])}
+        if cpu is not None:
+            env["MLALAB_WORKER_CPU"] = str(cpu)
         # cwd is the scratch folder: never a submission, whose files must not be importable.
         self.proc = subprocess.Popen(warm_command(options), cwd=scratch, env=env, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self._log, start_new_session=True)
@@ -277,17 +299,19 @@ class WarmWorker:
 
 def grade_warm(submission: Submission, options: Options, batch_key: str, workers: queue.Queue,
                scratch: Path, cancelled: threading.Event | None = None) -> SubmissionResult:
-    """Grade one submission with a warm worker from ``workers`` (a new one when none is left), and put
-    the worker back unless it must be replaced."""
+    """Grade one submission with a warm worker from ``workers``, and put the worker back unless it must
+    be replaced. ``workers`` holds a worker, or the CPU (``worker_cpus``: an int or None) of one to start."""
     started = time.monotonic()
     try:
-        worker: WarmWorker | None = workers.get_nowait()
+        taken: WarmWorker | int | None = workers.get_nowait()
     except queue.Empty:
-        worker = None
-    if worker is None:
+        taken = None
+    if isinstance(taken, WarmWorker):
+        worker = taken
+    else:
         folder = Path(tempfile.mkdtemp(prefix="mlalab-worker-", dir=scratch))
         try:
-            worker = WarmWorker(options, batch_key, folder)
+            worker = WarmWorker(options, batch_key, folder, cpu=taken)
         except OSError as exc:
             return error_result(submission.name, options.labs, f"the grader could not start: {exc}",
                                 time.monotonic() - started)
@@ -297,7 +321,7 @@ def grade_warm(submission: Submission, options: Options, batch_key: str, workers
     finally:
         if worker.replace is not None or cancelled is not None and cancelled.is_set():
             worker.close(kill=reason is not None)
-            workers.put(None)  # the next submission starts a fresh worker
+            workers.put(worker.cpu)  # the next submission starts a fresh worker, on the same CPU
         else:
             workers.put(worker)
     if reason is None:
