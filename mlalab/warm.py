@@ -293,15 +293,17 @@ def keep_on_cpu(cpu: str | None) -> None:
     when a batch has a worker per CPU), and so every process it starts: its fork server, learner processes
     and Lambda handlers inherit it. Every thread of this process is pinned, not only the calling one. A CPU
     that cannot be had leaves the worker to the scheduler: this is speed, not isolation."""
-    if not cpu or not hasattr(os, "sched_setaffinity"):
+    if not cpu or not cpu.isdigit() or not hasattr(os, "sched_setaffinity"):
         return
     try:
-        cpus = {int(cpu)}
-        threads = [int(tid) for tid in os.listdir("/proc/self/task")] if os.path.isdir("/proc/self/task") else [0]
-        for tid in threads:
-            os.sched_setaffinity(tid, cpus)
-    except (OSError, ValueError):
-        pass
+        threads = [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:
+        threads = [0]
+    for tid in threads:
+        try:
+            os.sched_setaffinity(tid, {int(cpu)})
+        except OSError:  # a CPU this process may not use, or a thread that has just ended
+            pass
 
 
 def serve(stdin=None, stdout=None) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -327,3 +328,25 @@ def test_a_worker_kept_on_a_cpu_keeps_its_fork_server_and_learners_there(tmp_pat
         assert {pid: os.sched_getaffinity(pid) for pid in tree + threads} == {pid: {cpu} for pid in tree + threads}
     finally:
         warm_worker.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs Linux")
+@pytest.mark.parametrize("cpu", ["4096", "one", "-1", ""])
+def test_a_cpu_that_cannot_be_had_leaves_the_worker_to_the_scheduler(cpu):
+    before = os.sched_getaffinity(0)
+    warm.keep_on_cpu(cpu)
+    assert os.sched_getaffinity(0) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs Linux and two CPUs to choose from")
+def test_keep_on_cpu_pins_every_thread_of_the_process():
+    """Threads started before the call are pinned too: os.sched_setaffinity(0, ...) pins only the caller."""
+    script = ("import json, os, threading, time\nfrom mlalab import warm\n"
+              "threading.Thread(target=time.sleep, args=(5,), daemon=True).start()\n"
+              "warm.keep_on_cpu(os.environ['CPU'])\n"
+              "print(json.dumps([sorted(os.sched_getaffinity(int(t))) for t in os.listdir('/proc/self/task')]))\n")
+    cpu = max(os.sched_getaffinity(0))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env={**os.environ, "CPU": str(cpu)}, timeout=60)
+    assert json.loads(done.stdout) == [[cpu], [cpu]]
