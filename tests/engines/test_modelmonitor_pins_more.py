@@ -276,3 +276,18 @@ def test_a_now_schedule_first_runs_at_creation_in_utc():
     assert sc.first_run(now, datetime(2024, 1, 1, 10, 30)) == datetime(2024, 1, 1, 10, 30, tzinfo=UTC)
     got = sc.first_run(now, datetime(2024, 1, 1, 10, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))))
     assert got == datetime(2024, 1, 1, 5, 0, tzinfo=UTC) and got.tzinfo is UTC
+
+
+@pytest.mark.parametrize("where", ["monitoringConfigOverrides", "monitoring_config_overrides", "num_constraints"])
+def test_a_feature_whose_overrides_disable_emit_metrics_publishes_nothing(where):
+    # A feature's monitoring config overrides apply wherever the constraints file puts them (the page spells the
+    # feature-level key monitoringConfigOverrides; the reference file nests them in num/string_constraints).
+    stats = st.compute({"age": ["1", "2"], "height": ["3", "4"]})
+    overrides = {"emit_metrics": "Disabled"}
+    age = ({"name": "age", "num_constraints": {"monitoring_config_overrides": overrides}} if where == "num_constraints"
+           else {"name": "age", where: overrides})
+    constraints = {"monitoring_config": {"emit_metrics": "Enabled"}, "features": [age, {"name": "height"}]}
+    when = datetime(2024, 1, 1, 1, tzinfo=UTC)
+    names = [d["MetricName"] for d in ex.data_metrics(stats, {"age": 0.5, "height": 0.1}, constraints, endpoint="e",
+                                                        schedule="s", timestamp=when)]
+    assert names == ["feature_data_height", "feature_non_null_height", "feature_baseline_drift_height"]

@@ -101,11 +101,8 @@ def _emits(constraints: Mapping[str, Any] | None, feature: str | None = None) ->
     emit = config.get("emit_metrics", "Enabled")
     if feature is not None:
         for entry in (constraints or {}).get("features") or []:
-            if entry.get("name") != feature:
-                continue
-            for kind in ("num_constraints", "string_constraints"):
-                overrides = (entry.get(kind) or {}).get("monitoring_config_overrides") or {}
-                emit = overrides.get("emit_metrics", emit)
+            if entry.get("name") == feature:  # its overrides, at the feature level or in its constraints
+                emit = _module("constraints").feature_overrides(entry).get("emit_metrics", emit)
     return str(emit).lower() != "disabled"
 
 
