@@ -14,7 +14,9 @@ Prints, and writes to bench/out/latest.json:
   gain, and the peak memory of one warm worker; and "today's throughput": the same batch graded by the
   code as it was before warm grading (commit ``TODAY``, in a git worktree), with ``--jobs 2``. The
   targets' runs (today, warm ``--jobs 2``, warm ``--jobs 1``) come in ``--rounds`` rounds, one after
-  another, and each figure is the median of its rounds: the machine's speed drifts;
+  another, and each figure is the median of its rounds: the machine's speed drifts. With the warm runs'
+  CPU (``wait4``: every process reaped below ``grade-many``) comes the speed-up's CPU-bound ceiling, the
+  most ``--jobs 2`` could give with that CPU and no idle moment (``cpu_bound_ceiling``);
 - the cold ``mlalab check 1`` and ``check 2`` with the reference solution in the workspace: exactly what a
   learner's ``make lab-N`` runs (start-up, grading, report, progress), each a fresh process;
 - with ``--instructions`` (valgrind installed): the instructions the grader's process executes for the floor
@@ -118,7 +120,9 @@ def measure(command: list[str], cwd: Path | None = None, memory: bool = False) -
         log.seek(0)
         stderr = log.read().decode(errors="replace")[-2000:]
     max_rss = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)  # bytes
-    return {"seconds": wall, "exit": proc.returncode, "max_rss": max_rss, "tree_pss": tree_peak,
+    # CPU of the process and every descendant reaped below it (the workers, fork servers, learners)
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"seconds": wall, "cpu_seconds": cpu, "exit": proc.returncode, "max_rss": max_rss, "tree_pss": tree_peak,
             "stderr": stderr}
 
 
@@ -205,7 +209,15 @@ def batch(room: Path, out: Path, jobs: int, seed: int, cold: bool = False, tree:
 def of_rounds(samples: list[dict]) -> dict:
     """A batch figure from its rounds' runs: the median, and each round's time."""
     return {"seconds": statistics.median(r["seconds"] for r in samples),
+            "cpu_seconds": statistics.median(r["cpu_seconds"] for r in samples),
             "rounds_s": [round(r["seconds"], 1) for r in samples]}
+
+
+def cpu_bound_ceiling(one_job: dict, two_jobs: dict, cpus: int) -> float:
+    """The most ``--jobs 2`` could speed a batch up on ``cpus`` CPUs, given the CPU its runs took: with both
+    jobs' CPU spread over the CPUs with no idle moment. A lone worker already uses more than one core (its
+    learners and fork server run beside its grader), so this is below 2 even before a second worker's start."""
+    return one_job["seconds"] / (two_jobs["cpu_seconds"] / min(2, cpus))
 
 
 def rounds_text(figure: dict) -> str:
@@ -489,6 +501,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  speed-up 1 -> 2 jobs: cold {batch_figures['cold_speedup']:.2f}x, warm "
               f"{batch_figures['warm_speedup']:.2f}x; warm vs cold throughput (--jobs 2) {gain:.2f}x; "
               f"grades identical in all runs: {'yes' if same else 'NO'}")
+        warm_1, warm_2 = runs_of["warm_1"], runs_of["warm_2"]
+        ceiling = cpu_bound_ceiling(warm_1, warm_2, os.cpu_count() or 1)
+        batch_figures["warm_cpu_s"] = {"jobs_1": warm_1["cpu_seconds"], "jobs_2": warm_2["cpu_seconds"]}
+        batch_figures["warm_speedup_ceiling"] = ceiling
+        print(f"  warm CPU: --jobs 1 {warm_1['cpu_seconds']:.1f} s ({warm_1['cpu_seconds'] / warm_1['seconds']:.2f} "
+              f"cores), --jobs 2 {warm_2['cpu_seconds']:.1f} s; the most 2 jobs could give with that CPU and no idle "
+              f"moment: {ceiling:.2f}x (the speed-up reached {batch_figures['warm_speedup'] / ceiling:.0%} of it)")
         if today is not None:
             today_gain = today["seconds"] / runs_of["warm_2"]["seconds"]
             batch_figures["today_2"] = {"commit": TODAY, "seconds": today["seconds"], "rounds_s": today["rounds_s"],
