@@ -266,7 +266,8 @@ def cmd_grade_many(args: argparse.Namespace) -> int:
     from mlalab import batch
     from mlalab.formats.integrity import UNVERIFIABLE_NOTE
 
-    if args.jobs < 1:
+    jobs = args.jobs if args.jobs is not None else batch.default_jobs()
+    if jobs < 1:
         raise CliError("--jobs must be at least 1")
     if args.timeout <= 0:
         raise CliError("--timeout must be more than 0 seconds")
@@ -279,7 +280,7 @@ def cmd_grade_many(args: argparse.Namespace) -> int:
             raise CliError(f"--require-isolation: {exc}") from exc
     options = batch.Options(labs=[lab] if lab else list(load_labs()), lab_arg=str(lab.id) if lab else None,
                             seed=args.seed if args.seed is not None else secrets.randbelow(10**6 - 1) + 1,
-                            timeout=args.timeout, jobs=args.jobs, cold=args.cold)
+                            timeout=args.timeout, jobs=jobs, cold=args.cold)
     key = signing_key()
     try:
         outcome = batch.run([Path(p) for p in args.paths], Path(args.out), options, key=key)
@@ -513,8 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("paths", nargs="+", metavar="DIR",
                    help="a submission folder (labNN.py files) or a folder of submission folders")
     m.add_argument("--out", required=True, help="folder for grades.csv, report.html and results/")
-    m.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                   help="submissions graded at once (default: the number of CPUs)")
+    m.add_argument("--jobs", type=int,
+                   help="submissions graded at once (default: the number of CPUs this process may use)")
     m.add_argument("--lab", help="grade only this lab")
     m.add_argument("--seed", type=int, help="one seed for every submission (default: a random batch seed)")
     m.add_argument("--timeout", type=float, default=60.0,

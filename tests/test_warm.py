@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from mlalab import batch as batch_package
 from mlalab import cli, warm
 from mlalab.batch import worker
 from mlalab.batch.submissions import Submission
@@ -350,3 +351,24 @@ def test_keep_on_cpu_pins_every_thread_of_the_process():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                           env={**os.environ, "CPU": str(cpu)}, timeout=60)
     assert json.loads(done.stdout) == [[cpu], [cpu]]
+
+
+def test_the_default_jobs_are_the_cpus_this_process_may_use_not_the_machines(tmp_path, monkeypatch, capsys):
+    """In a container given 2 of a host's 64 CPUs, os.cpu_count() says 64: 64 workers of ~350 MB each."""
+    monkeypatch.setattr(worker.os, "sched_getaffinity", lambda pid: {4, 9}, raising=False)
+    monkeypatch.setattr(worker.os, "cpu_count", lambda: 64)
+    assert worker.default_jobs() == 2
+
+    class Started(Exception):
+        """Raised by the batch in place of grading: what the CLI asked of it is all this test needs."""
+
+    def run(paths, out, options, **kwargs):
+        raise Started(options.jobs)
+
+    monkeypatch.setattr(batch_package, "run", run)
+    write_class(tmp_path / "class", ["ann"], LAB2.starter_text())
+    with pytest.raises(Started) as started:
+        cli.main(["grade-many", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--lab", "2"])
+    assert started.value.args == (2,)
+    monkeypatch.delattr(worker.os, "sched_getaffinity", raising=False)
+    assert worker.default_jobs() == 64  # where the share cannot be asked, the machine's count

@@ -19,7 +19,7 @@ from mlalab.batch.documents import error_result, read_document
 from mlalab.batch.grade_many import BatchOutcome, run
 from mlalab.batch.reports import results_file_name, summary_line
 from mlalab.batch.submissions import BatchInputError, Submission, discover, not_submitted
-from mlalab.batch.worker import Options, grade_one, kill_tree
+from mlalab.batch.worker import Options, default_jobs, grade_one, kill_tree
 
-__all__ = ["BatchInputError", "BatchOutcome", "Options", "Submission", "discover", "error_result", "grade_one",
-           "kill_tree", "not_submitted", "read_document", "results_file_name", "run", "summary_line"]
+__all__ = ["BatchInputError", "BatchOutcome", "Options", "Submission", "default_jobs", "discover", "error_result",
+           "grade_one", "kill_tree", "not_submitted", "read_document", "results_file_name", "run", "summary_line"]

@@ -181,6 +181,22 @@ def warm_command(options: Options) -> list[str]:
     return [sys.executable, "-m", "mlalab.warm"]
 
 
+def usable_cpus() -> list[int] | None:
+    """The CPUs this process may run on (a container's or ``taskset``'s share, not the machine's), or None
+    where that cannot be asked (not Linux)."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+
+
+def default_jobs() -> int:
+    """``grade-many``'s default ``--jobs``: one per CPU this process may use. ``os.cpu_count()`` counts
+    the machine's: in a container given 2 of a host's 64 CPUs it would start 64 workers (~350 MB each)."""
+    cpus = usable_cpus()
+    return len(cpus) if cpus else os.cpu_count() or 1
+
+
 def worker_cpus(jobs: int) -> list[int | None]:
     """The CPU each of ``jobs`` warm workers is kept on (``mlalab.warm.keep_on_cpu``), or None for each
     when they are left to the scheduler.
@@ -191,11 +207,8 @@ def worker_cpus(jobs: int) -> list[int | None]:
     hand each request over within one core's caches and never wait behind another worker's: 20
     submissions with ``--jobs 2`` on 2 cores took 17.6 s against 18.9 s left to the scheduler. With fewer
     workers than CPUs they are left free: one worker kept on one of 2 cores took 31.3 s against 29.3 s."""
-    try:
-        cpus = sorted(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
-        return [None] * jobs
-    if jobs < len(cpus):
+    cpus = usable_cpus()
+    if not cpus or jobs < len(cpus):
         return [None] * jobs
     return [cpus[n % len(cpus)] for n in range(jobs)]
 
