@@ -49,7 +49,7 @@ import threading
 import time
 from pathlib import Path
 
-from mlalab.batch.worker import process_tree
+from mlalab.batch.worker import default_jobs, process_tree
 from mlalab.catalog import BEGIN, END, find_lab, load_labs
 
 HERE = Path(__file__).resolve().parent
@@ -502,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{batch_figures['warm_speedup']:.2f}x; warm vs cold throughput (--jobs 2) {gain:.2f}x; "
               f"grades identical in all runs: {'yes' if same else 'NO'}")
         warm_1, warm_2 = runs_of["warm_1"], runs_of["warm_2"]
-        ceiling = cpu_bound_ceiling(warm_1, warm_2, os.cpu_count() or 1)
+        ceiling = cpu_bound_ceiling(warm_1, warm_2, default_jobs())
         batch_figures["warm_cpu_s"] = {"jobs_1": warm_1["cpu_seconds"], "jobs_2": warm_2["cpu_seconds"]}
         batch_figures["warm_speedup_ceiling"] = ceiling
         print(f"  warm CPU: --jobs 1 {warm_1['cpu_seconds']:.1f} s ({warm_1['cpu_seconds'] / warm_1['seconds']:.2f} "
