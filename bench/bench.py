@@ -1,8 +1,10 @@
 """Grading speed and memory, from one run (``make bench``).
 
 Prints, and writes to bench/out/latest.json:
-- the median wall time of ``mlalab grade --reference --lab 1``, ``--lab 2`` and of all labs, each a
+- the median wall time of ``mlalab grade --reference --lab N`` for each lab and of all labs, each a
   fresh process as a learner's ``make lab-N`` is, against the floor ``python -c "import boto3, moto"``;
+  the commands take turns (floor, lab 1, ..., all labs, floor, ...: ``taking_turns``), so that a ratio's
+  two figures come from the same minutes of a machine whose speed drifts;
 - the peak memory of each: the largest single process (``ru_maxrss`` of the grader and every
   process it waited for, from ``wait4``) and the whole process tree's memory (PSS, sampled every
   50 ms: grader, moto server thread and the sandboxed learner process together), from one more run of
@@ -18,7 +20,8 @@ Prints, and writes to bench/out/latest.json:
   CPU (``wait4``: every process reaped below ``grade-many``) comes the speed-up's CPU-bound ceiling, the
   most ``--jobs 2`` could give with that CPU and no idle moment (``cpu_bound_ceiling``);
 - the cold ``mlalab check 1`` and ``check 2`` with the reference solution in the workspace: exactly what a
-  learner's ``make lab-N`` runs (start-up, grading, report, progress), each a fresh process;
+  learner's ``make lab-N`` runs (start-up, grading, report, progress), each a fresh process, taking turns
+  with a floor of their own, which their ratios are to;
 - with ``--instructions`` (valgrind installed): the instructions the grader's process executes for the floor
   and for grading labs 1 and 2 (callgrind; the learner's process is not counted), a figure that does
   not move with the machine's load as wall times do;
@@ -47,6 +50,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from mlalab.batch.worker import default_jobs, process_tree
@@ -132,25 +137,42 @@ def write_bytecode(command: list[str], cwd: Path | None = None) -> None:
     subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
-def repeated(label: str, command: list[str], runs: int, check=None, cwd: Path | None = None) -> dict:
-    write_bytecode(command, cwd)
-    samples = []
+@dataclass
+class Timed:
+    """One command of the bench's single runs: ``check``, when given, must hold after each run."""
+
+    label: str
+    command: list[str]
+    check: Callable[[], bool] | None = None
+
+
+def taking_turns(commands: dict[str, Timed], runs: int) -> dict[str, dict]:
+    """Each command ``runs`` times, the commands taking turns (a, b, c, a, b, c, ...), so that figures
+    divided by each other (a grading by the floor) come from the same minutes of a machine whose speed
+    drifts; then one more run of each, sampled for memory (not timed)."""
+    for timed in commands.values():
+        write_bytecode(timed.command)
+    samples: dict[str, list[dict]] = {key: [] for key in commands}
     for _ in range(runs):
-        sample = measure(command, cwd)
-        if sample["exit"] != 0:
-            raise SystemExit(f"bench: {label} failed (exit {sample['exit']}):\n{sample['stderr']}")
-        if check and not check():
-            raise SystemExit(f"bench: {label}: the reference solution did not earn full marks, so this "
-                             "grading is not representative (run: mlalab grade --reference)")
-        samples.append(sample)
-    sampled = measure(command, cwd, memory=True)  # the memory, from a run of its own (not timed)
-    return {
-        "command": " ".join(command),
-        "median_s": statistics.median(s["seconds"] for s in samples),
-        "samples_s": [round(s["seconds"], 3) for s in samples],
-        "max_rss_mb": max(s["max_rss"] for s in [*samples, sampled]) / 2**20,
-        "tree_pss_mb": sampled["tree_pss"] / 2**20,
-    }
+        for key, timed in commands.items():
+            sample = measure(timed.command)
+            if sample["exit"] != 0:
+                raise SystemExit(f"bench: {timed.label} failed (exit {sample['exit']}):\n{sample['stderr']}")
+            if timed.check and not timed.check():
+                raise SystemExit(f"bench: {timed.label}: the reference solution did not earn full marks, so this "
+                                 "grading is not representative (run: mlalab grade --reference)")
+            samples[key].append(sample)
+    figures = {}
+    for key, timed in commands.items():
+        sampled = measure(timed.command, memory=True)  # the memory, from a run of its own (not timed)
+        figures[key] = {
+            "command": " ".join(timed.command),
+            "median_s": statistics.median(s["seconds"] for s in samples[key]),
+            "samples_s": [round(s["seconds"], 3) for s in samples[key]],
+            "max_rss_mb": max(s["max_rss"] for s in [*samples[key], sampled]) / 2**20,
+            "tree_pss_mb": sampled["tree_pss"] / 2**20,
+        }
+    return figures
 
 
 def reference_passes(path: Path):
@@ -363,12 +385,13 @@ def main(argv: list[str] | None = None) -> int:
         doc = scratch / "result.json"
         grade = [*mlalab_command(), "grade", "--reference", "--format", "json", "--out", str(doc),
                  "--seed", str(seed)]
-        figures = {
-            "floor": repeated("the floor", [sys.executable, "-c", FLOOR_CODE], runs),
-            **{f"lab_{lab.id}": repeated(f"lab {lab.id}", [*grade, "--lab", str(lab.id)], runs,
-                                         reference_passes(doc)) for lab in labs},
-            "all_labs": repeated("all labs", grade, runs, reference_passes(doc)),
-        }
+        floor_command = Timed("the floor", [sys.executable, "-c", FLOOR_CODE])
+        figures = taking_turns({
+            "floor": floor_command,
+            **{f"lab_{lab.id}": Timed(f"lab {lab.id}", [*grade, "--lab", str(lab.id)], reference_passes(doc))
+               for lab in labs},
+            "all_labs": Timed("all labs", grade, reference_passes(doc)),
+        }, runs)
         floor = figures["floor"]["median_s"]
         for figure in figures.values():
             figure["ratio_to_floor"] = figure["median_s"] / floor
@@ -383,17 +406,23 @@ def main(argv: list[str] | None = None) -> int:
                   f"{figure['max_rss_mb']:>6.0f} MB / {figure['tree_pss_mb']:.0f} MB")
         print()
 
-        # What `make lab-N` runs: `mlalab check N`, the reference solution in the learner's workspace.
-        checks = {}
+        # What `make lab-N` runs: `mlalab check N`, the reference solution in the learner's workspace; taking
+        # turns with a floor of their own, which their ratios are to.
+        commands = {"floor": floor_command}
         for n in (1, 2):
             lab = find_lab(n)
             workspace = scratch / f"check-{n}"
             workspace.mkdir()
             (workspace / lab.workspace_file).write_text(lab.solution_path.read_text())
-            command = [*mlalab_command(), "--workspace", str(workspace), "check", str(n), "--seed", str(seed)]
-            checks[f"lab_{n}"] = figure = repeated(f"check {n}", command, runs)
-            figure["ratio_to_floor"] = figure["median_s"] / floor
-        print(f"{'Cold checks (make lab-N: mlalab check N)':<44} {'median':>8} {'vs floor':>9}")
+            commands[f"lab_{n}"] = Timed(f"check {n}", [*mlalab_command(), "--workspace", str(workspace), "check",
+                                                        str(n), "--seed", str(seed)])
+        checks = taking_turns(commands, runs)
+        check_floor = checks.pop("floor")
+        for figure in checks.values():
+            figure["ratio_to_floor"] = figure["median_s"] / check_floor["median_s"]
+        checks["floor_s"] = check_floor["median_s"]
+        print(f"{'Cold checks (make lab-N: mlalab check N)':<44} {'median':>8} {'vs floor':>9}   "
+              f"(the floor, taking turns with them: {check_floor['median_s']:.2f} s)")
         for n in (1, 2):
             figure = checks[f"lab_{n}"]
             label = f"mlalab check {n} (reference in the workspace)"
