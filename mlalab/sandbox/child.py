@@ -576,14 +576,12 @@ def main() -> None:
     # A Lambda handler: the runtime next to this file (trusted, loaded before the audit hook).
     lambda_runtime = load_sibling("lambda_runtime") if job.get("lambda") is not None else None
 
-    if job.get("isolation") == "chroot-seccomp":  # no TCP at all there: boto3 speaks over the Unix socket
+    if job.get("unix_socket"):
+        # boto3's own connections go straight to the bridge's socket: in chroot-seccomp there is no TCP at all;
+        # in the namespace jail no relay of ours sits in between
         load_sibling("unix_http").route(job["unix_socket"])
-        port = job["port"]
-    elif job.get("unix_socket"):
-        # boto3's own connections go straight to the bridge's socket (no relay of ours in between); any
-        # other client of the endpoint's address meets the relay on the namespace's loopback
-        load_sibling("unix_http").route(job["unix_socket"])
-        port = start_bridge(job["unix_socket"])
+    if job.get("unix_socket") and job.get("isolation") != "chroot-seccomp":
+        port = start_bridge(job["unix_socket"])  # any other client of the endpoint's address meets this relay
     else:
         port = job["port"]
     os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
