@@ -306,11 +306,16 @@ def kill_group(pid: int) -> None:
             pass
 
 
+def listed_argument(index: int) -> list[str]:
+    """The comma-separated names of ``sys.argv[index]`` (``ForkServer``'s services, then libraries)."""
+    return [name for name in sys.argv[index].split(",") if name] if len(sys.argv) > index else []
+
+
 def main() -> None:
     sock = socket.socket(fileno=int(sys.argv[1]))
     CHILD.warm_up()
-    preload_models([s for s in sys.argv[2].split(",") if s] if len(sys.argv) > 2 else [])
-    CHILD.preload_roots({s for s in sys.argv[3].split(",") if s} if len(sys.argv) > 3 else set())
+    preload_models(listed_argument(2))
+    CHILD.preload_roots(set(listed_argument(3)))
     default_session()
     # Everything loaded so far lives as long as this process: frozen, the cyclic collector of a fork never
     # walks it, so the fork's collections do not write to (and copy) every page it shares with this one
